@@ -1,0 +1,15 @@
+"""The model zoo. ``create_model(name, num_classes=..., **kwargs)`` builds any registered net.
+
+Each family lives in its own module (``asymmnet.py``, ``mobilenetv2.py``, ``resnet.py``, ...);
+importing this package imports every module so that their ``@register_model`` functions register.
+"""
+import importlib as _importlib
+import pkgutil as _pkgutil
+
+from .registry import create_model, get_model_fn, list_models, register_model
+
+for _mod in _pkgutil.iter_modules(__path__):
+    if _mod.name != "registry" and not _mod.name.startswith("_"):
+        _importlib.import_module(f"{__name__}.{_mod.name}")
+
+__all__ = ["create_model", "get_model_fn", "list_models", "register_model"]
