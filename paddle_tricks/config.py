@@ -1,0 +1,318 @@
+"""YAML configs: ``_base_`` inheritance, ``-o Section.key=value`` overrides, validation.
+
+A config is a mapping of sections (``Global``, ``Arch``, ``Data``, ``Optimizer``, ``LR``, ``Loss``, ``EMA``,
+``AMP``, ``VisualDL``). ``SCHEMA`` below lists every key with its type and default; anything else is rejected
+with the nearest valid name, so a typo never passes silently. Free-form mappings (model options,
+transform arguments, tricks) are checked later, where the thing they configure is built.
+
+``_base_`` (a path or a list of paths, relative to the file) is loaded first and the file's own keys
+are merged over it, section by section. ``-o`` values are parsed as YAML (``-o Global.epochs=3``,
+``-o Data.train_transforms=[]``).
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import yaml
+
+from .errors import ConfigError
+
+__all__ = ["SCHEMA", "load_config", "parse_overrides", "apply_overrides", "validate", "dump_config",
+           "ConfigError"]
+
+
+@dataclass(frozen=True)
+class Key:
+    """One config key: a type check, a default and a one-line meaning."""
+
+    check: Callable[[Any], bool]
+    kind: str
+    default: Any
+    help: str = ""
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def pos_int(default, help=""):
+    return Key(lambda v: _is_int(v) and v > 0, "a positive integer", default, help)
+
+
+def nonneg_int(default, help=""):
+    return Key(lambda v: _is_int(v) and v >= 0, "an integer >= 0", default, help)
+
+
+def num(default, help="", lo=None, hi=None, lo_open=False, hi_open=False, optional=False):
+    def check(v):
+        if v is None:
+            return optional
+        if not _is_num(v):
+            return False
+        if lo is not None and (v < lo or (lo_open and v == lo)):
+            return False
+        if hi is not None and (v > hi or (hi_open and v == hi)):
+            return False
+        return True
+    lo_s = "" if lo is None else f"{'>' if lo_open else '>='} {lo}"
+    hi_s = "" if hi is None else f"{'<' if hi_open else '<='} {hi}"
+    rng = " and ".join(s for s in (lo_s, hi_s) if s)
+    return Key(check, "a number" + (f" {rng}" if rng else "") + (" or null" if optional else ""), default, help)
+
+
+def boolean(default, help=""):
+    return Key(lambda v: isinstance(v, bool), "true or false", default, help)
+
+
+def string(default, help="", optional=False):
+    return Key(lambda v: isinstance(v, str) or (optional and v is None),
+               "a string" + (" or null" if optional else ""), default, help)
+
+
+def choice(default, options, help="", optional=False):
+    return Key(lambda v: v in options or (optional and v is None),
+               "one of " + ", ".join(str(o) for o in options) + (" or null" if optional else ""), default, help)
+
+
+def mapping(help=""):
+    return Key(lambda v: isinstance(v, dict), "a mapping", {}, help)
+
+
+def sequence(default, help="", item=None, kind="a list"):
+    return Key(lambda v: isinstance(v, list) and (item is None or all(item(i) for i in v)), kind, default, help)
+
+
+SCHEMA: dict[str, dict[str, Key]] = {
+    "Global": {
+        "output_dir": string("output/run", "folder for checkpoints, logs and the resolved config"),
+        "epochs": pos_int(10, "training epochs"),
+        "device": choice("auto", ["auto", "gpu", "cpu"], "auto = GPU when Paddle has CUDA and one is visible"),
+        "seed": nonneg_int(42, "seed for Python, NumPy and Paddle (reproducible runs)"),
+        "eval_interval": pos_int(1, "evaluate every N epochs (and always after the last)"),
+        "log_freq": pos_int(10, "progress-bar update every N steps"),
+        "resume": string(None, "null, 'auto' (resume if a checkpoint exists) or a checkpoint path", optional=True),
+        "verbose": choice(1, [0, 1, 2], "0 silent, 1 progress bar, 2 one line per log step"),
+    },
+    "Arch": {
+        "name": string(None, "registered model name (paddle_tricks.models.list_models())"),
+        "num_classes": pos_int(1000, "number of classes"),
+        "options": mapping("extra keyword arguments of the model constructor"),
+        "tricks": mapping("tricks switched on for the whole net (see paddle_tricks.tricks)"),
+        "pretrained": string(None, "weights (.pdparams) to start from", optional=True),
+    },
+    "Data": {
+        "dataset": choice("caltech16", ["caltech16", "quickstart", "fashion_mnist", "folder"], "dataset kind"),
+        "root": string(None, "dataset folder (Caltech-101 root, Fashion-MNIST folder, ...)", optional=True),
+        "batch_size": pos_int(32, "training batch size (per process)"),
+        "eval_batch_size": Key(lambda v: v is None or (_is_int(v) and v > 0), "a positive integer or null",
+                               None, "evaluation batch size (default: batch_size)"),
+        "num_workers": nonneg_int(0, "DataLoader worker processes"),
+        "train_transforms": sequence([], "list of {TransformName: {args}}"),
+        "eval_transforms": sequence([], "list of {TransformName: {args}}"),
+        "options": mapping("extra keyword arguments of the dataset"),
+        "limit_train": Key(lambda v: v is None or (_is_int(v) and v > 0), "a positive integer or null", None,
+                           "use only the first N training samples (smoke tests)"),
+        "limit_eval": Key(lambda v: v is None or (_is_int(v) and v > 0), "a positive integer or null", None,
+                          "use only the first N evaluation samples (smoke tests)"),
+    },
+    "Optimizer": {
+        "name": choice("Momentum", ["Momentum", "SGD", "AdamW"], "optimizer"),
+        "momentum": num(0.9, "momentum (Momentum)", lo=0, hi=1, hi_open=True),
+        "nesterov": boolean(False, "Nesterov momentum (Momentum)"),
+        "weight_decay": num(1e-4, "L2 decay (Momentum/SGD) or decoupled decay (AdamW)", lo=0),
+        "no_weight_decay_bn_bias": boolean(False, "exempt BN weights/biases and all biases from weight decay"),
+        "beta1": num(0.9, "AdamW beta1", lo=0, hi=1, hi_open=True),
+        "beta2": num(0.999, "AdamW beta2", lo=0, hi=1, hi_open=True),
+        "grad_clip": num(None, "clip the global gradient norm to this value", lo=0, lo_open=True, optional=True),
+    },
+    "LR": {
+        "name": choice("Cosine", ["Constant", "Cosine", "CosineWarmup", "Piecewise"], "learning-rate schedule"),
+        "base_lr": num(0.01, "peak learning rate", lo=0, lo_open=True),
+        "warmup_epochs": num(0, "linear warm-up length in epochs (CosineWarmup)", lo=0),
+        "warmup_start_lr": num(0.0, "learning rate at the first warm-up step", lo=0),
+        "eta_min": num(0.0, "learning rate at the last iteration (Cosine, CosineWarmup)", lo=0),
+        "milestones": sequence([], "epochs at which Piecewise multiplies the LR by gamma",
+                               item=lambda v: _is_int(v) and v > 0, kind="a list of positive integers"),
+        "gamma": num(0.1, "Piecewise factor", lo=0, lo_open=True),
+    },
+    "Loss": {
+        "name": choice("CrossEntropy", ["CrossEntropy"], "loss"),
+        "label_smoothing": num(0.0, "label smoothing epsilon", lo=0, hi=1, hi_open=True),
+        "rdrop_alpha": num(0.0, "R-Drop weight of the symmetric KL term; > 0 turns R-Drop on", lo=0),
+    },
+    "EMA": {
+        "enable": boolean(False, "keep an exponential moving average of the weights"),
+        "decay": num(0.9999, "EMA decay", lo=0, hi=1, lo_open=True, hi_open=True),
+        "warmup": boolean(True, "use min(decay, (1+t)/(10+t)) so short runs are not stuck near the init"),
+    },
+    "AMP": {
+        "enable": boolean(False, "automatic mixed precision (GPU only; CPU trains in fp32)"),
+        "level": choice("O1", ["O1", "O2"], "AMP level"),
+        "init_loss_scaling": num(65536.0, "initial loss scale", lo=1),
+        "incr_every_n_steps": pos_int(2000, "raise the loss scale after N good steps"),
+        "decr_every_n_nan_or_inf": pos_int(1, "lower the loss scale after N bad steps"),
+    },
+    "VisualDL": {
+        "enable": boolean(True, "write VisualDL logs to <output_dir>/vdl"),
+    },
+}
+
+SECTIONS = list(SCHEMA)
+
+
+def _nearest(name: str, candidates) -> str:
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
+    return f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(candidates)}"
+
+
+def defaults() -> dict:
+    """A config holding every default."""
+    return {sec: {k: copy.deepcopy(key.default) for k, key in keys.items()} for sec, keys in SCHEMA.items()}
+
+
+def _merge(base: dict, new: dict) -> dict:
+    out = copy.deepcopy(base)
+    for sec, val in new.items():
+        if isinstance(val, dict) and isinstance(out.get(sec), dict):
+            merged = dict(out[sec])
+            merged.update(copy.deepcopy(val))
+            out[sec] = merged
+        else:
+            out[sec] = copy.deepcopy(val)
+    return out
+
+
+def _read_yaml(path: str) -> dict:
+    if not os.path.isfile(path):
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"{path}: YAML syntax error{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a config must be a mapping of sections, got {type(data).__name__}")
+    return data
+
+
+def _load_raw(path: str, stack: tuple[str, ...] = ()) -> dict:
+    path = os.path.abspath(path)
+    if path in stack:
+        chain = " -> ".join(os.path.basename(p) for p in stack + (path,))
+        raise ConfigError(f"circular _base_ chain: {chain}")
+    data = _read_yaml(path)
+    bases = data.pop("_base_", None)
+    if bases is None:
+        return data
+    if isinstance(bases, str):
+        bases = [bases]
+    if not isinstance(bases, list) or not all(isinstance(b, str) for b in bases):
+        raise ConfigError(f"{path}: _base_ must be a path or a list of paths")
+    merged: dict = {}
+    for base in bases:
+        base_path = os.path.join(os.path.dirname(path), base)
+        if not os.path.isfile(base_path):
+            raise ConfigError(f"{path}: _base_ file not found: {base} (looked at {base_path})")
+        merged = _merge(merged, _load_raw(base_path, stack + (path,)))
+    return _merge(merged, data)
+
+
+def parse_overrides(items: list[str] | None) -> list[tuple[list[str], Any]]:
+    """Parse ``Section.key=value`` strings; values are YAML (``3``, ``true``, ``[1, 2]``, ``null``)."""
+    out = []
+    for item in items or []:
+        if "=" not in item:
+            raise ConfigError(f"override '{item}' must look like Section.key=value")
+        lhs, rhs = item.split("=", 1)
+        path = lhs.strip().split(".")
+        if len(path) < 2 or not all(path):
+            raise ConfigError(f"override '{item}': the key must be Section.key (for example Global.epochs=3)")
+        try:
+            value = yaml.safe_load(rhs) if rhs.strip() else None
+        except yaml.YAMLError:
+            raise ConfigError(f"override '{item}': the value '{rhs}' is not valid YAML") from None
+        out.append((path, value))
+    return out
+
+
+def apply_overrides(cfg: dict, overrides: list[tuple[list[str], Any]]) -> dict:
+    """Set each ``(path, value)`` in ``cfg`` (nested keys below a section create mappings as needed)."""
+    cfg = copy.deepcopy(cfg)
+    for path, value in overrides:
+        node = cfg
+        for part in path[:-1]:
+            if part not in node or not isinstance(node[part], dict):
+                if node.get(part) is not None and not isinstance(node[part], dict):
+                    raise ConfigError(f"override {'.'.join(path)}: {part} is not a section")
+                node[part] = {}
+            node = node[part]
+        node[path[-1]] = value
+    return cfg
+
+
+def validate(cfg: dict) -> dict:
+    """Check sections, keys and types; fill defaults; cross-check related keys. Returns the full config."""
+    for sec in cfg:
+        if sec not in SCHEMA:
+            raise ConfigError(f"unknown section '{sec}'{_nearest(sec, SECTIONS)}")
+    full = defaults()
+    for sec, val in cfg.items():
+        if val is None:
+            continue
+        if not isinstance(val, dict):
+            raise ConfigError(f"section '{sec}' must be a mapping of keys, got {val!r}")
+        for k, v in val.items():
+            if k not in SCHEMA[sec]:
+                raise ConfigError(f"unknown key '{sec}.{k}'{_nearest(k, list(SCHEMA[sec]))}")
+            key = SCHEMA[sec][k]
+            if isinstance(key.default, float) and _is_int(v):
+                v = float(v)
+            if not key.check(v):
+                raise ConfigError(f"{sec}.{k} must be {key.kind}, got {v!r}")
+            full[sec][k] = v
+    if not full["Arch"]["name"]:
+        raise ConfigError("Arch.name is missing: name a model (paddle_tricks.models.list_models())")
+    g, lr = full["Global"], full["LR"]
+    if lr["warmup_epochs"] and lr["name"] != "CosineWarmup":
+        raise ConfigError(f"LR.warmup_epochs is only used by LR.name=CosineWarmup, not {lr['name']}")
+    if lr["name"] == "CosineWarmup" and lr["warmup_epochs"] >= g["epochs"]:
+        raise ConfigError(f"LR.warmup_epochs={lr['warmup_epochs']} must be shorter than "
+                          f"Global.epochs={g['epochs']}")
+    if lr["eta_min"] > lr["base_lr"]:
+        raise ConfigError(f"LR.eta_min={lr['eta_min']} must not exceed LR.base_lr={lr['base_lr']}")
+    if any(m >= g["epochs"] for m in lr["milestones"]):
+        raise ConfigError(f"LR.milestones {lr['milestones']} must all be below Global.epochs={g['epochs']}")
+    for which in ("train_transforms", "eval_transforms"):
+        for i, t in enumerate(full["Data"][which]):
+            if not (isinstance(t, str) or (isinstance(t, dict) and len(t) == 1)):
+                raise ConfigError(f"Data.{which}[{i}] must be a name or a one-key mapping "
+                                  f"{{Name: {{args}}}}, got {t!r}")
+    return full
+
+
+def load_config(path: str, overrides: list[str] | None = None) -> dict:
+    """Load ``path`` with its ``_base_`` chain, apply ``-o`` overrides, validate and fill defaults."""
+    raw = _load_raw(path)
+    raw = apply_overrides(raw, parse_overrides(overrides))
+    return validate(raw)
+
+
+def dump_config(cfg: dict, path: str) -> None:
+    """Write the resolved config as YAML (atomically)."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        yaml.safe_dump(cfg, f, sort_keys=False, allow_unicode=True)
+    os.replace(tmp, path)

@@ -1,0 +1,129 @@
+"""Datasets and loaders from the ``Data`` section of a config."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import paddle
+
+from ..errors import ConfigError, DataError
+from .transforms import build_transforms
+
+__all__ = ["build_datasets", "build_loader", "EpochShuffleSampler", "DATASETS"]
+
+DATASETS = ("caltech16", "quickstart", "fashion_mnist", "folder")
+
+
+def _check_options(fn, options: dict, where: str):
+    import inspect
+    params = inspect.signature(fn).parameters
+    for k in options:
+        if k not in params or k in ("mode", "transform", "root"):
+            valid = [p for p in params if p not in ("mode", "transform", "root")]
+            raise ConfigError(f"Data.options.{k} is not an option of {where}; valid: {', '.join(valid)}")
+
+
+def _folder_dataset(root: str, mode: str, transform):
+    """An ImageNet-style folder: ``root/{train,eval}/<class>/<image>``."""
+    from .image_list import ImageListDataset
+    split = os.path.join(root, mode)
+    if not os.path.isdir(split):
+        raise DataError(f"dataset folder {split} not found: Data.dataset=folder expects {root}/train/<class>/ "
+                        f"and {root}/eval/<class>/")
+    classes = sorted(d for d in os.listdir(split) if os.path.isdir(os.path.join(split, d)))
+    samples = [(os.path.join(split, c, f), i) for i, c in enumerate(classes)
+               for f in sorted(os.listdir(os.path.join(split, c)))]
+    empty = [c for c in classes if not os.listdir(os.path.join(split, c))]
+    if empty:
+        import warnings
+        warnings.warn(f"{len(empty)} empty class folder(s) in {split}: {', '.join(empty)}")
+    if not samples:
+        raise DataError(f"no image found under {split}")
+    return ImageListDataset(samples, classes, transform)
+
+
+def build_datasets(data_cfg: dict, seed: int = 0):
+    """``(train_set, eval_set)`` for ``Data.dataset``; both have ``classes``."""
+    kind, root, opts = data_cfg["dataset"], data_cfg["root"], dict(data_cfg["options"])
+    t_train = build_transforms(data_cfg["train_transforms"], "Data.train_transforms")
+    t_eval = build_transforms(data_cfg["eval_transforms"], "Data.eval_transforms")
+    if kind == "quickstart":
+        from .quickstart import ShapesDataset
+        _check_options(ShapesDataset, opts, "the quickstart dataset")
+        opts.setdefault("seed", seed)
+        train, evals = ShapesDataset("train", t_train, **opts), ShapesDataset("eval", t_eval, **opts)
+    elif kind == "caltech16":
+        from .caltech16 import Caltech16
+        train, evals = Caltech16(root, "train", t_train), Caltech16(root, "eval", t_eval)
+    elif kind == "fashion_mnist":
+        from .fashion_mnist import FashionMNIST
+        if not root or not os.path.isdir(root):
+            raise DataError(f"Fashion-MNIST folder '{root}' not found: set Data.root to the folder holding the "
+                            f"four *-ubyte.gz files")
+        train, evals = FashionMNIST(root, "train", t_train), FashionMNIST(root, "test", t_eval)
+    elif kind == "folder":
+        if not root:
+            raise ConfigError("Data.root must be set for Data.dataset=folder")
+        train, evals = _folder_dataset(root, "train", t_train), _folder_dataset(root, "eval", t_eval)
+    else:  # the schema already restricts the names
+        raise ConfigError(f"unknown dataset {kind}")
+    if data_cfg["limit_train"]:
+        train = _Subset(train, data_cfg["limit_train"])
+    if data_cfg["limit_eval"]:
+        evals = _Subset(evals, data_cfg["limit_eval"])
+    return train, evals
+
+
+class _Subset(paddle.io.Dataset):
+    """The first ``n`` samples of a dataset, spread over its classes (every k-th sample)."""
+
+    def __init__(self, dataset, n: int):
+        super().__init__()
+        self.dataset = dataset
+        self.classes = getattr(dataset, "classes", None)
+        step = max(1, len(dataset) // n)
+        self.indices = list(range(0, len(dataset), step))[:n]
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, i):
+        return self.dataset[self.indices[i]]
+
+
+class EpochShuffleSampler(paddle.io.Sampler):
+    """Shuffles with ``RandomState(seed + epoch)``, so epoch k's order is the same in a resumed run.
+
+    With several processes, each rank takes every ``nranks``-th index of the shuffled order (padded so all
+    ranks have the same count), like ``paddle.io.DistributedBatchSampler``.
+    """
+
+    def __init__(self, dataset, seed: int = 0, shuffle: bool = True):
+        super().__init__(dataset)
+        self.n = len(dataset)
+        self.seed, self.shuffle, self.epoch = seed, shuffle, 0
+        env = paddle.distributed.ParallelEnv()
+        self.rank, self.nranks = env.rank, max(1, env.world_size)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self):
+        order = (np.random.RandomState(self.seed + self.epoch).permutation(self.n) if self.shuffle
+                 else np.arange(self.n))
+        total = -(-self.n // self.nranks) * self.nranks
+        order = np.concatenate([order, order[: total - self.n]])
+        return iter(order[self.rank::self.nranks].tolist())
+
+    def __len__(self):
+        return -(-self.n // self.nranks)
+
+
+def build_loader(dataset, batch_size: int, train: bool, num_workers: int = 0, seed: int = 0):
+    """A ``paddle.io.DataLoader``; training batches come from an ``EpochShuffleSampler``."""
+    sampler = EpochShuffleSampler(dataset, seed=seed, shuffle=train)
+    batch_sampler = paddle.io.BatchSampler(sampler=sampler, batch_size=batch_size, drop_last=False)
+    loader = paddle.io.DataLoader(dataset, batch_sampler=batch_sampler, num_workers=num_workers,
+                                  return_list=True, use_shared_memory=num_workers > 0)
+    loader.epoch_sampler = sampler
+    return loader
