@@ -1,0 +1,126 @@
+"""Squeeze-and-Excitation channel attention.
+
+Paper: Hu J., Shen L., Sun G., "Squeeze-and-Excitation Networks", CVPR 2018 (TPAMI 2020),
+arXiv 1709.01507. Official code: ``hujie-frank/SENet`` (Caffe).
+
+``SEModule`` computes ``x * gate(FC2(act(FC1(GAP(x)))))`` with ``FC1: C -> C/r`` and ``FC2: C/r -> C``,
+both with bias (1x1 convolutions on the pooled map, which equal fully connected layers). The defaults are
+the paper's (``r = 16``, ReLU, sigmoid). What differs from the paper is only optional:
+
+* ``gate`` may be a hard sigmoid and ``divisor`` rounds the squeezed width to a multiple of 8, as
+  MobileNetV3 (Howard et al., arXiv 1905.02244) uses the block;
+* the squeezed width can be given directly with ``rd_channels``.
+
+In a residual block the module goes on the residual branch after the last BN and before the add (see
+``paddle_tricks.models.resnet``); the official repo fuses the scale and the add into one "Axpy" layer.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import paddle
+import paddle.nn as nn
+import paddle.nn.functional as F
+
+from .conv_bn import make_act
+
+__all__ = ["SEModule"]
+
+
+def make_divisible(value: float, divisor: int = 8, min_value: int | None = None,
+                   round_limit: float = 0.9) -> int:
+    """Round ``value`` to the nearest multiple of ``divisor`` (at least ``min_value``), never dropping
+    below ``round_limit * value`` -- the rule of the TF MobileNet code."""
+    min_value = min_value or divisor
+    new_value = max(min_value, int(value + divisor / 2) // divisor * divisor)
+    if new_value < round_limit * value:
+        new_value += divisor
+    return new_value
+
+
+class _HardSigmoid(nn.Layer):
+    """``clip(slope * x + offset, 0, 1)``; slope 1/6 is MobileNetV3's ``relu6(x + 3) / 6``."""
+
+    def __init__(self, slope: float = 1.0 / 6.0, offset: float = 0.5):
+        super().__init__()
+        self.slope = slope
+        self.offset = offset
+
+    def forward(self, x):
+        return F.hardsigmoid(x, slope=self.slope, offset=self.offset)
+
+    def extra_repr(self) -> str:
+        return f"slope={self.slope:.4g}, offset={self.offset}"
+
+
+_GATES: dict[str, Callable[[], nn.Layer]] = {
+    "sigmoid": nn.Sigmoid,
+    # MobileNetV3 paper / torchvision: relu6(x + 3) / 6
+    "hard_sigmoid": lambda: _HardSigmoid(1.0 / 6.0, 0.5),
+    # PaddleClas MobileNetV3: clip(0.2 x + 0.5, 0, 1)
+    "paddle_hard_sigmoid": lambda: _HardSigmoid(0.2, 0.5),
+}
+
+
+def make_gate(gate: str | Callable[[], nn.Layer]) -> nn.Layer:
+    """A gate layer from a name in ``('sigmoid', 'hard_sigmoid', 'paddle_hard_sigmoid')`` or a factory."""
+    if isinstance(gate, str):
+        if gate.lower() not in _GATES:
+            raise ValueError(f"unknown gate '{gate}'; choose one of {sorted(_GATES)}")
+        return _GATES[gate.lower()]()
+    return gate()
+
+
+class SEModule(nn.Layer):
+    """Squeeze-and-Excitation: rescale each channel by a gate computed from the global average.
+
+    Args:
+        channels: input (and output) channels ``C``.
+        reduction: reduction ratio ``r``; the squeezed width is ``C // r`` (paper: 16).
+        rd_channels: explicit squeezed width; overrides ``reduction``.
+        divisor: round the squeezed width to a multiple of this (MobileNetV3 uses 8); 1 = plain ``C // r``.
+        min_channels: smallest squeezed width allowed.
+        act: activation between the two FC layers (name or factory), ReLU in the paper.
+        gate: gate name (``'sigmoid'``, ``'hard_sigmoid'``, ``'paddle_hard_sigmoid'``) or factory.
+
+    Attributes:
+        record_attention: when set to True, each forward pass keeps its gate values ``(B, C, 1, 1)``
+            (detached) in ``last_attention``; off by default so that forward has no side effects.
+    """
+
+    def __init__(self, channels: int, reduction: int = 16, rd_channels: int | None = None,
+                 divisor: int = 1, min_channels: int = 1,
+                 act: str | Callable[[], nn.Layer] = "relu",
+                 gate: str | Callable[[], nn.Layer] = "sigmoid"):
+        super().__init__()
+        if channels < 1 or reduction < 1 or divisor < 1:
+            raise ValueError(f"SEModule: channels={channels}, reduction={reduction} and divisor={divisor} "
+                             "must be positive")
+        if rd_channels is None:
+            if divisor == 1:
+                rd_channels = max(min_channels, channels // reduction)
+            else:
+                rd_channels = make_divisible(channels / reduction, divisor, min_value=min_channels)
+        self.channels = channels
+        self.rd_channels = rd_channels
+        self.fc1 = nn.Conv2D(channels, rd_channels, 1)
+        self.act = make_act(act)
+        self.fc2 = nn.Conv2D(rd_channels, channels, 1)
+        self.gate = make_gate(gate)
+        self.record_attention = False
+        self.last_attention = None
+
+    def attention(self, x: paddle.Tensor) -> paddle.Tensor:
+        """The per-channel gate ``(B, C, 1, 1)`` for input ``x``."""
+        s = x.mean(axis=[2, 3], keepdim=True)
+        return self.gate(self.fc2(self.act(self.fc1(s))))
+
+    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+        w = self.attention(x)
+        if self.record_attention:
+            # plain attribute, not a buffer: it must stay out of buffers() and state_dict()
+            object.__setattr__(self, "last_attention", w.detach())
+        return x * w
+
+    def extra_repr(self) -> str:
+        return f"channels={self.channels}, rd_channels={self.rd_channels}"
