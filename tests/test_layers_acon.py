@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import paddle
 import pytest
@@ -68,6 +70,9 @@ def test_no_weight_decay_flags():
     assert all(getattr(p, "no_weight_decay", False) for p in (a.p1, a.p2, a.beta, m.p1, m.p2))
     assert not getattr(m.fc1.weight, "no_weight_decay", False)
     assert sum(getattr(p, "no_weight_decay", False) for p in a.parameters()) == 3
+    copied = copy.deepcopy(m)
+    assert copied.p1.optimize_attr.get("no_weight_decay") and copied.p2.optimize_attr.get("no_weight_decay")
+    assert not copied.fc1.weight.optimize_attr.get("no_weight_decay", False)
 
 
 def test_meta_acon_structure_and_beta():

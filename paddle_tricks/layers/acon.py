@@ -15,6 +15,8 @@ Weight decay: the official training script decays only parameters named ``weight
 ``p1``, ``p2`` and ``β`` are not decayed. Here those parameters carry the attribute
 ``no_weight_decay = True``; the package trainer leaves every parameter flagged this way out of weight
 decay (a custom loop should do the same, e.g. through ``apply_decay_param_fun`` or parameter groups).
+``copy.deepcopy`` of a Paddle parameter drops such attributes, so the flag is also stored as
+``param.optimize_attr["no_weight_decay"]``, which survives copies.
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ __all__ = ["AconC", "MetaAconC"]
 def _channel_param(layer: nn.Layer, channels: int, initializer: nn.initializer.Initializer) -> paddle.Tensor:
     p = layer.create_parameter([1, channels, 1, 1], default_initializer=initializer)
     p.no_weight_decay = True
+    # Parameter.__deepcopy__ drops unknown attributes but keeps ``optimize_attr``: mark it there too.
+    p.optimize_attr["no_weight_decay"] = True
     return p
 
 
