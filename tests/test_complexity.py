@@ -116,3 +116,8 @@ def test_rounding_rules():
     assert [ceil_divisible(v) for v in (16 * 0.35, 50, 48, 960 * 0.35)] == [8, 56, 48, 336]
     with pytest.raises(ValueError, match="divisor"):
         ceil_divisible(10, 0)
+
+
+def test_channels_last_conv():
+    net = nn.Conv2D(3, 4, 3, padding=1, data_format="NHWC", bias_attr=False)
+    assert count_madds(net, (1, 5, 6, 3)) == 3 * 3 * 3 * 4 * 5 * 6

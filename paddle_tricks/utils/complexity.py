@@ -31,14 +31,10 @@ _CONV_TRANSPOSE = (nn.Conv1DTranspose, nn.Conv2DTranspose, nn.Conv3DTranspose)
 
 
 def _bn_statistics(model: nn.Layer) -> set[int]:
-    """ids of the running mean/variance tensors, which Paddle stores as non-trainable parameters."""
-    ids = set()
-    for layer in model.sublayers(include_self=True):
-        for name in ("_mean", "_variance"):
-            stat = getattr(layer, name, None)
-            if isinstance(layer, nn.layer.norm._BatchNormBase) and stat is not None:
-                ids.add(id(stat))
-    return ids
+    """ids of the BatchNorm running mean/variance (``_mean``/``_variance``, all Paddle BN classes),
+    which Paddle stores as non-trainable parameters."""
+    return {id(getattr(layer, name)) for layer in model.sublayers(include_self=True)
+            for name in ("_mean", "_variance") if getattr(layer, name, None) is not None}
 
 
 def count_params(model: nn.Layer, trainable_only: bool = False, include_bn_stats: bool = False) -> int:
@@ -60,19 +56,24 @@ def count_params(model: nn.Layer, trainable_only: bool = False, include_bn_stats
     return total
 
 
+def _positions(conv: nn.Layer, x) -> int:
+    """Batch × spatial positions of a conv input/output (channels-first or channels-last)."""
+    channels_last = getattr(conv, "_data_format", "NCHW")[-1] == "C"
+    spatial = x.shape[1:-1] if channels_last else x.shape[2:]
+    return x.shape[0] * math.prod(spatial)
+
+
 def _layer_madds(layer: nn.Layer, inputs: tuple, output) -> int:
     if hasattr(layer, "madds"):
         return int(layer.madds(inputs, output))
     if isinstance(layer, _CONV):
         # weight [Cout, Cin/groups, *k]: every weight is used once per output position
-        return math.prod(layer.weight.shape) * output.shape[0] * math.prod(output.shape[2:])
+        return math.prod(layer.weight.shape) * _positions(layer, output)
     if isinstance(layer, _CONV_TRANSPOSE):
         # weight [Cin, Cout/groups, *k]: every weight is used once per input position
-        x = inputs[0]
-        return math.prod(layer.weight.shape) * x.shape[0] * math.prod(x.shape[2:])
-    if isinstance(layer, nn.Linear):
-        in_features, out_features = layer.weight.shape
-        return in_features * math.prod(output.shape)  # = in·out per leading position
+        return math.prod(layer.weight.shape) * _positions(layer, inputs[0])
+    if isinstance(layer, nn.Linear):  # weight [in, out]: in MAdds per output value
+        return layer.weight.shape[0] * math.prod(output.shape)
     return 0
 
 
