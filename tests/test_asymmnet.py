@@ -96,11 +96,11 @@ def test_copies_of_input_sit_on_both_sides_of_expansion():
     x = paddle.randn([2, 8, 6, 6])
     seen = {}
 
-    def keep_dw_input(layer, inputs):
-        seen["dw_in"] = inputs[0]
-
-    block.dw.register_forward_pre_hook(keep_dw_input)
+    block.dw.register_forward_pre_hook(lambda layer, inputs: seen.update(dw_in=inputs[0]))
+    block.project.register_forward_pre_hook(lambda layer, inputs: seen.update(project_in=inputs[0]))
     block(x)
+    # the SE sits after the depthwise unit's BN + activation, before the linear projection
+    np.testing.assert_allclose(seen["project_in"].numpy(), block.se(block.dw(seen["dw_in"])).numpy(), rtol=1e-6)
     feats, e = seen["dw_in"].numpy(), block.expand(x).numpy()
     assert e.shape[1] == 40 - 2 * 8 and feats.shape[1] == 40 + 2 * 8
     np.testing.assert_allclose(feats[:, :16], np.concatenate([x.numpy()] * 2, 1))
