@@ -42,9 +42,9 @@ class AddCoords(nn.Layer):
         shape = paddle.shape(x)
         xs = paddle.linspace(-1.0, 1.0, shape[3], dtype=x.dtype).reshape([1, 1, 1, -1])
         ys = paddle.linspace(-1.0, 1.0, shape[2], dtype=x.dtype).reshape([1, 1, -1, 1])
-        base = paddle.zeros_like(x[:, :1])  # [B, 1, H, W] in x's dtype: broadcasts over the batch
-        xx = base + xs
-        yy = base + ys
+        full = [shape[0], 1, shape[2], shape[3]]  # [B, 1, H, W]: broadcast over the batch
+        xx = paddle.expand(xs, full)
+        yy = paddle.expand(ys, full)
         parts = [x, xx, yy]
         if self.with_r:
             parts.append(paddle.sqrt(xx * xx + yy * yy))
