@@ -295,6 +295,8 @@ def validate(cfg: dict) -> dict:
         raise ConfigError(f"LR.eta_min={lr['eta_min']} must not exceed LR.base_lr={lr['base_lr']}")
     if any(m >= g["epochs"] for m in lr["milestones"]):
         raise ConfigError(f"LR.milestones {lr['milestones']} must all be below Global.epochs={g['epochs']}")
+    if full["Loss"]["rdrop_alpha"] > 0 and full["Loss"]["label_smoothing"] > 0:
+        raise ConfigError("Loss.rdrop_alpha and Loss.label_smoothing cannot be combined; set one of them to 0")
     for which in ("train_transforms", "eval_transforms"):
         for i, t in enumerate(full["Data"][which]):
             if not (isinstance(t, str) or (isinstance(t, dict) and len(t) == 1)):

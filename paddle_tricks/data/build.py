@@ -119,11 +119,29 @@ class EpochShuffleSampler(paddle.io.Sampler):
         return -(-self.n // self.nranks)
 
 
-def build_loader(dataset, batch_size: int, train: bool, num_workers: int = 0, seed: int = 0):
-    """A ``paddle.io.DataLoader``; training batches come from an ``EpochShuffleSampler``."""
+def _duplicate_collate(batch):
+    """Stack a batch and repeat it: ``[x, x]`` and ``[y, y]`` (one concatenated pass for R-Drop)."""
+    images, labels = paddle.io.dataloader.collate.default_collate_fn(batch)
+    return np.concatenate([images, images]), np.concatenate([labels, labels])
+
+
+def build_loader(dataset, batch_size: int, train: bool, num_workers: int = 0, seed: int = 0,
+                 duplicate: bool = False):
+    """A ``paddle.io.DataLoader``; training batches come from an ``EpochShuffleSampler``.
+
+    Workers are seeded from ``(seed, epoch, worker id)``, so random augmentations repeat exactly in a
+    resumed run. ``duplicate`` repeats every batch (R-Drop's two passes as one concatenated pass).
+    """
     sampler = EpochShuffleSampler(dataset, seed=seed, shuffle=train)
     batch_sampler = paddle.io.BatchSampler(sampler=sampler, batch_size=batch_size, drop_last=False)
+
+    def init_worker(worker_id: int) -> None:
+        from ..utils.seed import seed_everything
+        seed_everything(seed * 1000 + sampler.epoch * 97 + worker_id + 1)
+
     loader = paddle.io.DataLoader(dataset, batch_sampler=batch_sampler, num_workers=num_workers,
-                                  return_list=True, use_shared_memory=num_workers > 0)
+                                  return_list=True, use_shared_memory=num_workers > 0,
+                                  collate_fn=_duplicate_collate if duplicate else None,
+                                  worker_init_fn=init_worker if num_workers > 0 else None)
     loader.epoch_sampler = sampler
     return loader

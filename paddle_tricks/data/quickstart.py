@@ -46,19 +46,21 @@ class ShapesDataset(paddle.io.Dataset):
     Args:
         mode: 'train' or 'eval' (different images).
         transform: callable applied to each RGB ``PIL.Image``.
-        num_per_class: images per class.
+        num_per_class: training images per class.
+        eval_per_class: evaluation images per class (default: a quarter of ``num_per_class``).
         image_size: side of the square images.
         seed: base seed; the same seed always gives the same images.
     """
 
-    def __init__(self, mode: str = "train", transform=None, num_per_class: int = 100, image_size: int = 32,
-                 seed: int = 0):
+    def __init__(self, mode: str = "train", transform=None, num_per_class: int = 100,
+                 eval_per_class: int | None = None, image_size: int = 32, seed: int = 0):
         super().__init__()
         if mode not in ("train", "eval"):
             raise ValueError(f"mode must be 'train' or 'eval', got {mode!r}")
         rng = np.random.RandomState(seed * 2 + (mode == "eval"))
         self.classes = QUICKSTART_CLASSES
-        self.labels = [k for _ in range(num_per_class) for k in range(len(self.classes))]
+        n = num_per_class if mode == "train" else (eval_per_class or max(1, num_per_class // 4))
+        self.labels = [k for _ in range(n) for k in range(len(self.classes))]
         self.images = [_draw(rng, k, image_size) for k in self.labels]
         self.transform = transform
 

@@ -22,20 +22,10 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
+from ..utils.make_divisible import make_divisible
 from .conv_bn import make_act
 
 __all__ = ["SEModule"]
-
-
-def make_divisible(value: float, divisor: int = 8, min_value: int | None = None,
-                   round_limit: float = 0.9) -> int:
-    """Round ``value`` to the nearest multiple of ``divisor`` (at least ``min_value``), never dropping
-    below ``round_limit * value`` -- the rule of the TF MobileNet code."""
-    min_value = min_value or divisor
-    new_value = max(min_value, int(value + divisor / 2) // divisor * divisor)
-    if new_value < round_limit * value:
-        new_value += divisor
-    return new_value
 
 
 class _HardSigmoid(nn.Layer):

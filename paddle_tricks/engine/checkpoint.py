@@ -1,0 +1,87 @@
+"""Checkpoints written atomically: a temporary file in the same folder, then ``os.replace``.
+
+A crash or a full disk during a save leaves the previous file intact. ``load_weights`` checks that a file
+fits the model and names every mismatched parameter.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import paddle
+import paddle.nn as nn
+
+from ..errors import CheckpointError
+
+__all__ = ["atomic_save", "atomic_write_text", "load_file", "load_weights", "check_state_fits"]
+
+
+def _atomic(path: str, write) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.tmp{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as e:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise CheckpointError(f"could not write {path} ({e.strerror or e}); the previous file is kept. "
+                              f"Free disk space or choose another Global.output_dir") from None
+
+
+def atomic_save(obj, path: str) -> None:
+    """``paddle.save(obj, path)`` via a temporary file and a rename."""
+    _atomic(path, lambda tmp: paddle.save(obj, tmp))
+
+
+def atomic_write_text(text: str, path: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename."""
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+    _atomic(path, write)
+
+
+def load_file(path: str):
+    """``paddle.load(path)`` with a clear error for a missing or unreadable file."""
+    if not os.path.isfile(path):
+        raise CheckpointError(f"checkpoint not found: looked for {os.path.abspath(path)}")
+    try:
+        return paddle.load(path)
+    except Exception as e:  # paddle raises assorted errors for a damaged file
+        raise CheckpointError(f"could not read checkpoint {path}: {type(e).__name__}: {e}") from None
+
+
+def check_state_fits(model: nn.Layer, state: dict, what: str = "checkpoint") -> None:
+    """Raise ``CheckpointError`` naming missing, unexpected and mis-shaped parameters."""
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own and not k.startswith("__")]
+    shapes = [f"{k} {list(np.shape(state[k]))} vs model {list(own[k].shape)}" for k in own
+              if k in state and list(np.shape(state[k])) != list(own[k].shape)]
+    if missing or unexpected or shapes:
+        parts = []
+        if shapes:
+            parts.append(f"{len(shapes)} shape mismatch(es): " + "; ".join(shapes[:4]))
+        if missing:
+            parts.append(f"{len(missing)} missing: " + ", ".join(missing[:4]))
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected: " + ", ".join(unexpected[:4]))
+        raise CheckpointError(f"{what} does not fit the model ({'; '.join(parts)}). "
+                              f"Was it saved for another architecture or class count?")
+
+
+def load_weights(model: nn.Layer, path: str) -> None:
+    """Load a ``.pdparams`` (or the ``model`` entry of a training checkpoint) into ``model``, checked."""
+    state = load_file(path)
+    if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
+        state = state["model"]
+    check_state_fits(model, state, what=f"checkpoint {path}")
+    model.set_state_dict(state)
+
+
+def write_json(obj, path: str) -> None:
+    """JSON file written atomically."""
+    atomic_write_text(json.dumps(obj, indent=2), path)
