@@ -89,14 +89,26 @@ def fuse_conv_bn(conv: nn.Conv2D, bn: nn.Layer) -> nn.Conv2D:
     return fused
 
 
+def _is_plain_conv(conv: nn.Layer) -> bool:
+    # A Conv2D subclass with its own forward (e.g. one that adds input channels) is not a plain conv.
+    return (isinstance(conv, nn.Conv2D) and type(conv).forward is nn.Conv2D.forward
+            and conv._data_format == "NCHW")
+
+
+def _is_bn(bn: nn.Layer) -> bool:
+    # use_global_stats=False means batch statistics even in eval mode: not foldable.
+    return (type(bn) in (nn.BatchNorm2D, nn.SyncBatchNorm) and bn._data_format == "NCHW"
+            and getattr(bn, "_use_global_stats", None) is not False)
+
+
 def _is_plain_conv_bn_act(layer: nn.Layer) -> bool:
     # Imported here: paddle_tricks.layers (ACBlock) imports this module, so no import at module level.
     from paddle_tricks.layers.conv_bn import ConvBNAct
 
     # Subclasses that override forward may not compute act(bn(conv(x))); leave them alone.
     return (isinstance(layer, ConvBNAct) and type(layer).forward is ConvBNAct.forward
-            and isinstance(layer.conv, nn.Conv2D) and isinstance(layer.bn, nn.layer.norm._BatchNormBase)
-            and layer.conv._data_format == "NCHW")
+            and _is_plain_conv(layer.conv) and _is_bn(layer.bn)
+            and layer.conv._out_channels == layer.bn._num_features)
 
 
 def _fuse_sequential(seq: nn.Sequential) -> int:
@@ -104,8 +116,7 @@ def _fuse_sequential(seq: nn.Sequential) -> int:
     fused = 0
     for first, second in zip(names[:-1], names[1:]):
         conv, bn = seq._sub_layers[first], seq._sub_layers[second]
-        if (type(conv) is nn.Conv2D and isinstance(bn, nn.layer.norm._BatchNormBase)
-                and conv._data_format == "NCHW" and conv._out_channels == bn._num_features):
+        if _is_plain_conv(conv) and _is_bn(bn) and conv._out_channels == bn._num_features:
             seq._sub_layers[first] = fuse_conv_bn(conv, bn)
             seq._sub_layers[second] = nn.Identity()
             fused += 1

@@ -90,6 +90,22 @@ def test_reparameterize_leaves_custom_forward_alone():
     np.testing.assert_allclose(layer(x).numpy(), ref, rtol=1e-6)
 
 
+def test_reparameterize_skips_unfoldable_pairs():
+    class ShiftConv(nn.Conv2D):
+        def forward(self, x):  # custom forward: not a plain conv
+            return super().forward(x + 1.0)
+
+    seq = nn.Sequential(ShiftConv(3, 4, 3, padding=1), nn.BatchNorm2D(4),
+                        nn.Conv2D(4, 4, 1), nn.BatchNorm2D(4, use_global_stats=False))
+    _randomise_bn(seq)
+    seq.eval()
+    x = paddle.randn([2, 3, 5, 5])
+    ref = seq(x).numpy()
+    reparameterize(seq)
+    assert isinstance(seq[1], nn.BatchNorm2D) and isinstance(seq[3], nn.BatchNorm2D)
+    np.testing.assert_allclose(seq(x).numpy(), ref, rtol=1e-6)
+
+
 def test_reparameterized_model_exports(tmp_path):
     net = TinyNet()
     _randomise_bn(net)
