@@ -2,6 +2,7 @@
 import pytest
 
 from paddle_tricks.models import create_model
+from paddle_tricks.utils.complexity import count_params
 from paddle_tricks.utils.summary import layer_shapes, print_layer_shapes
 
 
@@ -26,7 +27,9 @@ def test_lenet_table():
 
 
 def test_vgg11_table():
-    rows = layer_shapes(create_model("vgg11", num_classes=10), (1, 1, 224, 224))
+    net = create_model("vgg11", num_classes=10)
+    assert count_params(net) == 128_806_154  # d2l's VGG-11 for 10 classes
+    rows = layer_shapes(net, (1, 1, 224, 224))
     assert _classes(rows) == ["Sequential"] * 5 + ["Flatten", "Linear", "ReLU", "Dropout", "Linear", "ReLU",
                                                    "Dropout", "Linear"]
     assert _shapes(rows) == [(1, 64, 112, 112), (1, 128, 56, 56), (1, 256, 28, 28), (1, 512, 14, 14),

@@ -85,3 +85,38 @@ def load_weights(model: nn.Layer, path: str) -> None:
 def write_json(obj, path: str) -> None:
     """JSON file written atomically."""
     atomic_write_text(json.dumps(obj, indent=2), path)
+
+
+def optimizer_state_to_portable(opt_state: dict, network: nn.Layer) -> dict:
+    """Key the optimizer's accumulators by structured parameter names (``features.0.conv.weight``).
+
+    Paddle names accumulators after the global unique parameter name (``conv2d_106.w_0_velocity_0``),
+    which changes whenever the same net is built in another order or process; this makes the
+    checkpoint loadable into any fresh build of the same architecture.
+    """
+    names = {p.name: s for s, p in network.named_parameters()}
+    out = {}
+    for key, value in opt_state.items():
+        if key == "master_weights" and isinstance(value, dict):
+            out[key] = {f"param::{names.get(k, k)}": v for k, v in value.items()}
+            continue
+        match = max((n for n in names if key.startswith(n + "_")), key=len, default=None)
+        out[f"param::{names[match]}::{key[len(match):]}" if match else key] = value
+    return out
+
+
+def optimizer_state_from_portable(state: dict, network: nn.Layer) -> dict:
+    """Inverse of ``optimizer_state_to_portable`` for the parameters of ``network``."""
+    names = {s: p.name for s, p in network.named_parameters()}
+    out = {}
+    for key, value in state.items():
+        if key == "master_weights" and isinstance(value, dict):
+            out[key] = {names.get(k[len("param::"):], k): v for k, v in value.items()}
+        elif key.startswith("param::"):
+            structured, suffix = key[len("param::"):].split("::", 1)
+            if structured not in names:
+                raise CheckpointError(f"the optimizer state names parameter '{structured}', which the model lacks")
+            out[names[structured] + suffix] = value
+        else:
+            out[key] = value
+    return out

@@ -87,7 +87,9 @@ class ModelEMA:
         if missing:
             raise KeyError(f"EMA state lacks {sorted(missing)[:3]}")
         for k in self.shadow:
-            self.shadow[k] = paddle.to_tensor(state[k]).astype("float32")
+            v = state[k]
+            v = v.detach().clone() if isinstance(v, paddle.Tensor) else paddle.to_tensor(v)
+            self.shadow[k] = v.astype("float32")
 
 
 def _is_float(t) -> bool:

@@ -25,7 +25,9 @@ def split_decay_params(model: nn.Layer, exempt_bn_bias: bool):
     for name, p in model.named_parameters():
         if p.stop_gradient:
             continue
-        exempt = getattr(p, "no_weight_decay", False) or id(p) in no_decay_ids or (
+        flagged = getattr(p, "no_weight_decay", False) or (getattr(p, "optimize_attr", None) or {}).get(
+            "no_weight_decay", False)
+        exempt = flagged or id(p) in no_decay_ids or (
             exempt_bn_bias and (name.endswith(".bias") or name.endswith("bias") or len(p.shape) <= 1))
         (no_decay if exempt else decay).append(p)
     return decay, no_decay

@@ -27,7 +27,8 @@ from ..errors import CheckpointError, ConfigError
 from ..models import create_model
 from ..utils.seed import seed_everything
 from .callbacks import EMAUpdater, EpochProgBar, EpochSeeder, LossGuard, VisualDLLogger
-from .checkpoint import atomic_save, atomic_write_text, check_state_fits, load_file, load_weights, write_json
+from .checkpoint import (atomic_save, atomic_write_text, check_state_fits, load_file, load_weights,
+                         optimizer_state_from_portable, optimizer_state_to_portable, write_json)
 from .device import amp_configs, select_device
 from .ema import ModelEMA
 from .losses import build_loss
@@ -155,7 +156,7 @@ class Trainer:
             raise CheckpointError(f"{path} is not a training checkpoint of this suite (no 'model' entry)")
         check_state_fits(self.network, ckpt["model"], what=f"checkpoint {path}")
         self.network.set_state_dict(ckpt["model"])
-        self.optimizer.set_state_dict(ckpt["optimizer"])
+        self.optimizer.set_state_dict(optimizer_state_from_portable(ckpt["optimizer"], self.network))
         if self.ema is not None:
             if ckpt.get("ema"):
                 self.ema.set_state_dict(ckpt["ema"])
@@ -178,7 +179,7 @@ class Trainer:
         scaler = getattr(self.model, "_scaler", None)
         state = {
             "model": self.network.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
+            "optimizer": optimizer_state_to_portable(self.optimizer.state_dict(), self.network),
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "scaler": scaler.state_dict() if scaler is not None else None,
             "epoch": epoch_done,

@@ -46,12 +46,14 @@ def init_xavier(model: nn.Layer) -> nn.Layer:
     return model
 
 
-def _apply_init(model: nn.Layer, init: str) -> nn.Layer:
-    if init == "xavier":
-        return init_xavier(model)
-    if init != "default":
+def _check_init(init: str) -> None:
+    if init not in ("xavier", "default"):
         raise ValueError(f"unknown init '{init}'; choose 'xavier' or 'default'")
-    return model
+
+
+def _apply_init(model: nn.Layer, init: str) -> nn.Layer:
+    _check_init(init)
+    return init_xavier(model) if init == "xavier" else model
 
 
 def _out(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
@@ -186,6 +188,7 @@ def vgg(conv_arch: Sequence[tuple[int, int]], num_classes: int = 10, in_channels
         dropout: their dropout.
         init: ``'xavier'`` (d2l) or ``'default'``.
     """
+    _check_init(init)
     blocks = []
     c = in_channels
     for num_convs, out_channels in conv_arch:

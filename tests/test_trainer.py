@@ -1,0 +1,115 @@
+"""The trainer end to end on tiny data: outputs, EMA evaluation, exact resume, AMP wiring."""
+import json
+import os
+
+import numpy as np
+import paddle
+import pytest
+
+from paddle_tricks.config import validate
+from paddle_tricks.engine.trainer import Trainer
+
+NORM = {"Normalize": {"mean": [127.5] * 3, "std": [64.0] * 3, "data_format": "CHW"}}
+
+
+def tiny_cfg(out, **sections):
+    cfg = {
+        "Global": {"output_dir": str(out), "epochs": 3, "seed": 7, "verbose": 0},
+        "Arch": {"name": "asymmnet_small", "num_classes": 16, "options": {"width_mult": 0.35, "dropout": 0.2}},
+        "Data": {"dataset": "quickstart", "batch_size": 16,
+                 "options": {"num_per_class": 3, "eval_per_class": 1, "image_size": 32},
+                 "train_transforms": [{"RandomHorizontalFlip": {}}, {"Transpose": {}}, NORM],
+                 "eval_transforms": [{"Transpose": {}}, NORM]},
+        "LR": {"name": "CosineWarmup", "base_lr": 0.05, "warmup_epochs": 1, "warmup_start_lr": 0.005},
+        "EMA": {"enable": True, "decay": 0.9},
+    }
+    for sec, val in sections.items():
+        cfg.setdefault(sec, {}).update(val)
+    return validate(cfg)
+
+
+def state(trainer):
+    return {k: v.numpy().copy() for k, v in trainer.network.state_dict().items()}
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_run_writes_its_outputs_and_resume_is_exact(tmp_path):
+    full = Trainer(tiny_cfg(tmp_path / "full"), log=lambda *_: None)
+    summary = full.fit()
+    out = tmp_path / "full"
+    for name in ("config.yaml", "metrics.jsonl", "best.pdparams", "best.ema.pdparams", "best.json",
+                 "checkpoints/latest.pdckpt"):
+        assert (out / name).is_file(), name
+    assert any(f.startswith("vdlrecords") for f in os.listdir(out / "vdl"))
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == [1, 2, 3]
+    assert {"eval_top1", "eval_top5", "ema_top1", "lr", "train_loss"} <= set(records[0])
+    assert summary["best"]["metric"] == "ema_top1"   # best chosen by the EMA metric when EMA is on
+    assert not [f for f in os.listdir(out / "checkpoints") if ".tmp" in f]
+
+    # interrupted after epoch 1, then resumed: same final weights, same history
+    cfg = tiny_cfg(tmp_path / "resumed")
+    first = Trainer(cfg, log=lambda *_: None)
+    original = first.end_epoch
+
+    def stop_after_first(epoch, logs, seconds):
+        original(epoch, logs, seconds)
+        if epoch == 0:
+            raise Interrupt()
+    first.end_epoch = stop_after_first
+    with pytest.raises(Interrupt):
+        first.fit()
+    second = Trainer(cfg, log=lambda *_: None)
+    second.fit(resume="auto")
+    assert second.start_epoch == 1
+    a, b = state(full), state(second)
+    for k in a:
+        np.testing.assert_allclose(b[k], a[k], rtol=1e-6, atol=1e-7, err_msg=k)
+    np.testing.assert_allclose(second.ema.shadow["classifier.weight"].numpy() if "classifier.weight"
+                               in second.ema.shadow else list(second.ema.shadow.values())[-1].numpy(),
+                               full.ema.shadow["classifier.weight"].numpy() if "classifier.weight"
+                               in full.ema.shadow else list(full.ema.shadow.values())[-1].numpy(), rtol=1e-6)
+    resumed = [json.loads(x) for x in (tmp_path / "resumed" / "metrics.jsonl").read_text().splitlines()]
+    for r1, r2 in zip(records, resumed):
+        assert r1["eval_top1"] == r2["eval_top1"] and r1["lr"] == pytest.approx(r2["lr"])
+
+    # resuming a finished run does nothing and says so
+    msgs = []
+    again = Trainer(cfg, log=msgs.append)
+    again.fit(resume="auto")
+    assert any("already finished" in m for m in msgs)
+
+
+def test_evaluation_uses_the_ema_weights(tmp_path):
+    t = Trainer(tiny_cfg(tmp_path, Global={"epochs": 1}, LR={"name": "Cosine", "warmup_epochs": 0}),
+                log=lambda *_: None)
+    t.fit()
+    raw = t.evaluate()
+    for e in t.ema.shadow.values():          # make the EMA weights very different
+        e.set_value(paddle.zeros_like(e))
+    with_ema = t.evaluate(ema=True)
+    assert with_ema["loss"] == pytest.approx(np.log(16), rel=1e-4)  # all-zero net: uniform logits
+    assert raw["loss"] != pytest.approx(with_ema["loss"])
+    assert t.evaluate()["loss"] == pytest.approx(raw["loss"])         # raw weights restored
+
+
+def test_amp_on_cpu_is_announced_and_not_passed(tmp_path):
+    msgs = []
+    t = Trainer(tiny_cfg(tmp_path, AMP={"enable": True, "level": "O2"}, Global={"device": "cpu"}), log=msgs.append)
+    assert t.amp is None
+    assert msgs == ["AMP O2 requested, but this run is on the CPU: training runs in fp32."]
+
+
+def test_amp_configs_on_gpu_are_paddles_keys():
+    from paddle_tricks.engine.device import amp_configs
+    cfg = {"enable": True, "level": "O1", "init_loss_scaling": 1024.0, "incr_every_n_steps": 100,
+           "decr_every_n_nan_or_inf": 2}
+    got = amp_configs(cfg, "gpu")
+    assert got == {"level": "O1", "init_loss_scaling": 1024.0, "incr_every_n_steps": 100,
+                   "decr_every_n_nan_or_inf": 2}
+    # every key except level is a GradScaler argument, as paddle.Model.prepare expects
+    import inspect
+    assert set(got) - {"level"} <= set(inspect.signature(paddle.amp.GradScaler).parameters)
