@@ -58,6 +58,7 @@ def test_se_widths():
     assert SEModule(72, reduction=4, divisor=8).rd_channels == 24
     assert SEModule(96, reduction=4, divisor=8).rd_channels == 24
     assert SEModule(16, reduction=4, divisor=8).rd_channels == 8
+    assert SEModule(8, reduction=4, divisor=8).rd_channels == 8   # never below the divisor
     assert SEModule(64, rd_channels=10).rd_channels == 10
     with pytest.raises(ValueError, match="gate"):
         SEModule(16, gate="tanh")

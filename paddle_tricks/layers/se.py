@@ -69,7 +69,7 @@ class SEModule(nn.Layer):
         reduction: reduction ratio ``r``; the squeezed width is ``C // r`` (paper: 16).
         rd_channels: explicit squeezed width; overrides ``reduction``.
         divisor: round the squeezed width to a multiple of this (MobileNetV3 uses 8); 1 = plain ``C // r``.
-        min_channels: smallest squeezed width allowed.
+        min_channels: smallest squeezed width allowed (with ``divisor > 1``: at least ``divisor``).
         act: activation between the two FC layers (name or factory), ReLU in the paper.
         gate: gate name (``'sigmoid'``, ``'hard_sigmoid'``, ``'paddle_hard_sigmoid'``) or factory.
 
@@ -90,7 +90,9 @@ class SEModule(nn.Layer):
             if divisor == 1:
                 rd_channels = max(min_channels, channels // reduction)
             else:
-                rd_channels = make_divisible(channels / reduction, divisor, min_value=min_channels)
+                # min_value None = divisor (the MobileNet rule); a smaller floor would break divisibility
+                rd_channels = make_divisible(channels / reduction, divisor,
+                                             min_value=min_channels if min_channels > 1 else None)
         self.channels = channels
         self.rd_channels = rd_channels
         self.fc1 = nn.Conv2D(channels, rd_channels, 1)
