@@ -7,7 +7,9 @@ import numpy as np
 import paddle
 
 from ..errors import ConfigError, DataError
+from .image_list import warn_user
 from .transforms import build_transforms
+
 
 __all__ = ["build_datasets", "build_loader", "EpochShuffleSampler", "DATASETS"]
 
@@ -35,8 +37,7 @@ def _folder_dataset(root: str, mode: str, transform):
                for f in sorted(os.listdir(os.path.join(split, c)))]
     empty = [c for c in classes if not os.listdir(os.path.join(split, c))]
     if empty:
-        import warnings
-        warnings.warn(f"{len(empty)} empty class folder(s) in {split}: {', '.join(empty)}")
+        warn_user(f"{len(empty)} empty class folder(s) in {split}: {', '.join(empty)}")
     if not samples:
         raise DataError(f"no image found under {split}")
     return ImageListDataset(samples, classes, transform)

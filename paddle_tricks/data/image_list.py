@@ -8,13 +8,21 @@ skipped when the dataset is built (``skipped`` lists them), and a file that fail
 from __future__ import annotations
 
 import os
-import warnings
+import sys
 
 import numpy as np
 import paddle
 from PIL import Image, ImageFile
 
-__all__ = ["ImageListDataset", "load_rgb"]
+from ..errors import DataError
+
+
+def warn_user(message: str) -> None:
+    """A data problem the run survives: one line on stderr (not ``warnings``, which users often silence)."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+__all__ = ["ImageListDataset", "load_rgb", "warn_user"]
 
 
 def load_rgb(path: str) -> Image.Image:
@@ -66,13 +74,14 @@ class ImageListDataset(paddle.io.Dataset):
             else:
                 kept.append((path, int(label)))
         if not kept:
-            raise ValueError("no usable image in the dataset")
+            raise DataError(f"none of the {len(samples)} image file(s) can be read"
+                            + (f" (first: {self.skipped[0][0]}: {self.skipped[0][1]})" if self.skipped else ""))
         self.samples = kept
         self.failed: dict[str, str] = {}
         if self.skipped:
             names = ", ".join(os.path.basename(p) for p, _ in self.skipped[:5])
             more = f" and {len(self.skipped) - 5} more" if len(self.skipped) > 5 else ""
-            warnings.warn(f"skipped {len(self.skipped)} unusable file(s): {names}{more}")
+            warn_user(f"skipped {len(self.skipped)} unusable file(s): {names}{more}")
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -86,7 +95,7 @@ class ImageListDataset(paddle.io.Dataset):
             except Exception as e:  # corrupt data must not stop an epoch
                 if path not in self.failed:
                     self.failed[path] = f"{type(e).__name__}: {e}"
-                    warnings.warn(f"could not decode {path} ({type(e).__name__}); using the next sample instead")
+                    warn_user(f"could not decode {path} ({type(e).__name__}); using the next sample instead")
         else:
             raise RuntimeError("no image of the dataset could be decoded")
         if self.transform is not None:

@@ -278,7 +278,9 @@ class Trainer:
         last = self.history[-1] if self.history else {}
         msg = "finished"
         if "eval_top1" in last:
-            msg = (f"final eval top-1 {last['eval_top1']:.4f}, top-5 {last.get('eval_top5', float('nan')):.4f}"
+            topk = next((k for k in last if k.startswith("eval_top") and k != "eval_top1"), None)
+            msg = (f"final eval top-1 {last['eval_top1']:.4f}"
+                   + (f", top-{topk[len('eval_top'):]} {last[topk]:.4f}" if topk else "")
                    + (f"; EMA top-1 {last['ema_top1']:.4f}" if "ema_top1" in last else "")
                    + f"; best {self.best['value']:.4f} at epoch {self.best['epoch']} "
                      f"-> {os.path.join(self.out, 'best.pdparams')}")

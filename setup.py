@@ -1,0 +1,30 @@
+"""paddle_tricks: CNN design tricks and the networks of five Paddle tutorials, reproduced and tested."""
+from setuptools import find_packages, setup
+
+setup(
+    name="paddle_tricks",
+    version="0.1.0",
+    description="CNN design tricks (ACNet, AsymmNet, BlurPool, DropBlock, DyReLU, ACON, ...) as tested "
+                "PaddlePaddle layers, a model zoo and a config-driven trainer",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["paddle_tricks", "paddle_tricks.*"]),
+    python_requires=">=3.9",
+    install_requires=[
+        "numpy>=1.23,<2.4",          # paddle.flops fails under numpy 2.4
+        "PyYAML>=6.0",
+        "Pillow>=9.0",
+        "visualdl>=2.5",
+        "matplotlib>=3.6",
+        "tqdm>=4.60",
+    ],
+    extras_require={
+        "cpu": ["paddlepaddle>=2.6"],
+        "gpu": ["paddlepaddle-gpu>=2.6"],
+        "test": ["paddlepaddle>=2.6", "pytest>=7.0", "nbclient>=0.7", "nbformat>=5.7", "ipykernel>=6.0"],
+    },
+    entry_points={"console_scripts": [
+        "paddle-tricks-train=paddle_tricks.cli:train_main",
+        "paddle-tricks-eval=paddle_tricks.cli:eval_main",
+    ]},
+)
