@@ -6,16 +6,7 @@ import pytest
 from paddle_tricks.deploy import fuse_conv_bn, reparameterize
 from paddle_tricks.layers import ACBlock
 from paddle_tricks.layers.conv_bn import ConvBNAct
-
-
-def _randomise_bn(layer):
-    for m in layer.sublayers():
-        if isinstance(m, nn.BatchNorm2D):
-            c = m._num_features
-            m._mean.set_value(paddle.uniform([c], min=-0.5, max=0.5))
-            m._variance.set_value(paddle.uniform([c], min=0.2, max=2.0))
-            m.weight.set_value(paddle.uniform([c], min=0.3, max=1.5))
-            m.bias.set_value(paddle.uniform([c], min=-0.5, max=0.5))
+from helpers import randomise_bn as _randomise_bn
 
 
 def _n_params(model):

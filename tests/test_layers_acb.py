@@ -4,26 +4,7 @@ import paddle.nn as nn
 import pytest
 
 from paddle_tricks.layers import ACBlock
-
-
-def _randomise_bn(layer):
-    for m in layer.sublayers():
-        if isinstance(m, nn.BatchNorm2D):
-            c = m._num_features
-            m._mean.set_value(paddle.uniform([c], min=-0.5, max=0.5))
-            m._variance.set_value(paddle.uniform([c], min=0.2, max=2.0))
-            m.weight.set_value(paddle.uniform([c], min=0.3, max=1.5))
-            m.bias.set_value(paddle.uniform([c], min=-0.5, max=0.5))
-
-
-def _export_roundtrip(layer, x, tmp_path):
-    layer.eval()
-    ref = layer(x).numpy()
-    path = str(tmp_path / "model")
-    paddle.jit.save(layer, path, input_spec=[paddle.static.InputSpec([None] + list(x.shape[1:]), "float32")])
-    loaded = paddle.jit.load(path)
-    loaded.eval()
-    np.testing.assert_allclose(loaded(x).numpy(), ref, rtol=1e-5, atol=1e-5)
+from helpers import randomise_bn as _randomise_bn, assert_export_roundtrip as _export_roundtrip
 
 
 @pytest.mark.parametrize("k,p,groups,stride", [

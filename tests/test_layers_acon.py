@@ -5,20 +5,13 @@ import paddle
 import pytest
 
 from paddle_tricks.layers import AconC, MetaAconC
+from helpers import assert_export_roundtrip as _export_roundtrip
 
 
 def _set(layer, **values):
     for name, v in values.items():
         p = getattr(layer, name)
         p.set_value(paddle.full(p.shape, v, "float32"))
-
-
-def _export_roundtrip(layer, x, tmp_path):
-    layer.eval()
-    ref = layer(x).numpy()
-    path = str(tmp_path / "model")
-    paddle.jit.save(layer, path, input_spec=[paddle.static.InputSpec([None] + list(x.shape[1:]), "float32")])
-    np.testing.assert_allclose(paddle.jit.load(path)(x).numpy(), ref, rtol=1e-5, atol=1e-5)
 
 
 def _sigmoid(z):

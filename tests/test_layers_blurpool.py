@@ -4,15 +4,7 @@ import pytest
 
 from paddle_tricks.layers import BlurPool, ConvBlurPool, MaxBlurPool
 from paddle_tricks.layers.blurpool import binomial_filter
-
-
-def _export_roundtrip(layer, x, tmp_path):
-    layer.eval()
-    ref = layer(x).numpy()
-    path = str(tmp_path / "model")
-    paddle.jit.save(layer, path, input_spec=[paddle.static.InputSpec([None] + list(x.shape[1:]), "float32")])
-    loaded = paddle.jit.load(path)
-    np.testing.assert_allclose(loaded(x).numpy(), ref, rtol=1e-5, atol=1e-5)
+from helpers import assert_export_roundtrip as _export_roundtrip
 
 
 @pytest.mark.parametrize("k", range(1, 8))

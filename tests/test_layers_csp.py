@@ -4,10 +4,10 @@ import numpy as np
 import paddle
 import paddle.nn as nn
 import pytest
-from paddle.static import InputSpec
 
 from paddle_tricks.layers import CSPStage
 from paddle_tricks.layers.conv_bn import ConvBNAct
+from helpers import assert_export_roundtrip
 
 
 class Basic(nn.Layer):
@@ -130,12 +130,4 @@ def test_forward_backward():
 
 
 def test_jit_export_roundtrip(tmp_path):
-    stage = CSPStage(4, 8, 2, Basic)
-    stage.eval()
-    x = paddle.randn([2, 4, 8, 8])
-    ref = stage(x).numpy()
-    static = paddle.jit.to_static(stage, input_spec=[InputSpec([None, 4, None, None], "float32")],
-                                  full_graph=True)
-    paddle.jit.save(static, str(tmp_path / "csp"))
-    loaded = paddle.jit.load(str(tmp_path / "csp"))
-    np.testing.assert_allclose(loaded(x).numpy(), ref, rtol=1e-5, atol=1e-5)
+    assert_export_roundtrip(CSPStage(4, 8, 2, Basic), paddle.randn([2, 4, 8, 8]), tmp_path, dynamic_hw=True, atol=1e-5)

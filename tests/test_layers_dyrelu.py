@@ -3,19 +3,12 @@ import paddle
 import pytest
 
 from paddle_tricks.layers import DyReLUA, DyReLUB, DyReLUC
+from helpers import assert_export_roundtrip as _export_roundtrip
 
 
 def _zero_last_fc(layer):
     layer.fc2.weight.set_value(paddle.zeros(layer.fc2.weight.shape))
     layer.fc2.bias.set_value(paddle.zeros(layer.fc2.bias.shape))
-
-
-def _export_roundtrip(layer, x, tmp_path):
-    layer.eval()
-    ref = layer(x).numpy()
-    path = str(tmp_path / "model")
-    paddle.jit.save(layer, path, input_spec=[paddle.static.InputSpec([None] + list(x.shape[1:]), "float32")])
-    np.testing.assert_allclose(paddle.jit.load(path)(x).numpy(), ref, rtol=1e-5, atol=1e-5)
 
 
 def _sigmoid(z):

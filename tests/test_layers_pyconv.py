@@ -3,9 +3,9 @@ import numpy as np
 import paddle
 import paddle.nn.functional as F
 import pytest
-from paddle.static import InputSpec
 
 from paddle_tricks.layers import PyConv
+from helpers import assert_export_roundtrip
 
 PRESETS = {  # stage: (kernels, groups, output shares in quarters) from the paper / official code
     1: ([3, 5, 7, 9], [1, 4, 8, 16], [1, 1, 1, 1]),
@@ -98,12 +98,4 @@ def test_forward_backward():
 
 
 def test_jit_export_roundtrip(tmp_path):
-    layer = PyConv.for_stage(16, 64, 1)
-    layer.eval()
-    x = paddle.randn([2, 16, 7, 7])
-    ref = layer(x).numpy()
-    static = paddle.jit.to_static(layer, input_spec=[InputSpec([None, 16, None, None], "float32")],
-                                  full_graph=True)
-    paddle.jit.save(static, str(tmp_path / "pyconv"))
-    loaded = paddle.jit.load(str(tmp_path / "pyconv"))
-    np.testing.assert_allclose(loaded(x).numpy(), ref, rtol=1e-5, atol=1e-5)
+    assert_export_roundtrip(PyConv.for_stage(16, 64, 1), paddle.randn([2, 16, 7, 7]), tmp_path, dynamic_hw=True, atol=1e-5)

@@ -2,9 +2,9 @@
 import numpy as np
 import paddle
 import pytest
-from paddle.static import InputSpec
 
 from paddle_tricks.layers import SPConv
+from helpers import assert_export_roundtrip
 
 
 def np_conv2d(x, w, b=None, stride=1, pad=0, groups=1):
@@ -152,12 +152,4 @@ def test_forward_backward_reaches_every_parameter():
 
 
 def test_jit_export_roundtrip(tmp_path):
-    layer = SPConv(8, 6, stride=2)
-    layer.eval()
-    x = paddle.randn([2, 8, 6, 6])
-    ref = layer(x).numpy()
-    static = paddle.jit.to_static(layer, input_spec=[InputSpec([None, 8, None, None], "float32")],
-                                  full_graph=True)
-    paddle.jit.save(static, str(tmp_path / "spconv"))
-    loaded = paddle.jit.load(str(tmp_path / "spconv"))
-    np.testing.assert_allclose(loaded(x).numpy(), ref, rtol=1e-5, atol=1e-6)
+    assert_export_roundtrip(SPConv(8, 6, stride=2), paddle.randn([2, 8, 6, 6]), tmp_path, dynamic_hw=True, atol=1e-6)
