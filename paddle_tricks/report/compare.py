@@ -1,0 +1,477 @@
+"""Compare finished (or unfinished) training runs: one Markdown table and two PNG plots.
+
+``compare_runs(paths, out_dir)`` reads each run folder (:func:`paddle_tricks.report.runs.read_run`), and for
+each run computes:
+
+* accuracy from ``metrics.jsonl``: best eval top-1 (and its epoch), final eval top-1 and top-5 (top-k for
+  fewer than 5 classes), best EMA top-1 when the run kept an EMA;
+* complexity of the config's network (``build_network``, so with its ``Arch.tricks``): parameters of the
+  network as trained (BN running statistics excluded), MAdds of one image through the *deploy* form
+  (:func:`paddle_tricks.deploy.reparameterize`: ACBlocks fused; for every other net the same as the train
+  form) at the run's evaluation input size (:func:`~paddle_tricks.report.runs.eval_input_size` or a flag);
+* CPU latency of the exported model (optional, :mod:`paddle_tricks.report.latency`), with the run's
+  ``best.pdparams`` when it exists;
+* training time: the sum of the per-epoch train seconds of the records (evaluation not included).
+
+It writes ``compare.md`` (the table, then notes: unfinished or unreadable runs, paths that are not runs,
+what the columns mean, machine and date), ``summary.json`` (the same numbers), ``top1_per_epoch.png`` (eval
+top-1 of every run per epoch) and ``top1_vs_madds.png`` (best top-1 against MAdds, labelled points). A run
+that is missing, unfinished or partly unreadable is reported, never fatal. ``compare_main`` is
+``tools/compare.py``.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import shlex
+import sys
+from dataclasses import asdict, dataclass, field
+
+from ..cli import user_errors
+from ..errors import UserError
+from .runs import NotARunError, Run, eval_input_size, read_run, run_labels, trick_summary
+
+__all__ = ["RunSummary", "Report", "summarize_run", "compare_runs", "markdown_table", "plot_curves",
+           "plot_accuracy_vs_madds", "machine_info", "compare_main"]
+
+CURVES_PNG = "top1_per_epoch.png"
+MADDS_PNG = "top1_vs_madds.png"
+
+
+@dataclass
+class RunSummary:
+    """One row of the comparison (accuracies in [0, 1], times in seconds)."""
+
+    label: str
+    path: str
+    status: str
+    model: str | None = None
+    tricks: str = "?"
+    best_top1: float | None = None
+    best_epoch: int | None = None
+    final_top1: float | None = None
+    final_topk: float | None = None
+    topk: int | None = None
+    ema_best_top1: float | None = None
+    ema_final_top1: float | None = None
+    params: int | None = None
+    madds: int | None = None
+    input_hw: list[int] | None = None
+    latency_ms: float | None = None
+    latency_p10_ms: float | None = None
+    latency_p90_ms: float | None = None
+    latency_backend: str | None = None
+    train_seconds: float | None = None
+    epochs_done: int = 0
+    epochs_planned: int | None = None
+    seed: int | None = None
+    curve: list[list[float]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    """What :func:`compare_runs` produced."""
+
+    rows: list[RunSummary]
+    skipped: list[str]
+    markdown: str
+    files: dict[str, str]
+
+
+def _in_channels(net) -> int:
+    import paddle.nn as nn
+    for layer in net.sublayers():
+        if isinstance(layer, nn.Conv2D):
+            return int(layer._in_channels)
+    return 3
+
+
+def _accuracy(run: Run, row: RunSummary) -> None:
+    ev = run.evaluated()
+    row.curve = [[int(r["epoch"]), float(r["eval_top1"])] for r in ev]
+    if ev:
+        best = max(ev, key=lambda r: r["eval_top1"])  # the first epoch wins a tie
+        row.best_top1, row.best_epoch = float(best["eval_top1"]), int(best["epoch"])
+        last = ev[-1]
+        row.final_top1 = float(last["eval_top1"])
+        key = run.topk_key("eval")
+        if key and key in last:
+            row.topk, row.final_topk = int(key[len("eval_top"):]), float(last[key])
+        ema = [float(r["ema_top1"]) for r in ev if isinstance(r.get("ema_top1"), (int, float))]
+        if ema:
+            row.ema_best_top1, row.ema_final_top1 = max(ema), (float(last["ema_top1"]) if "ema_top1" in last
+                                                                 else None)
+    times = [float(r["time"]) for r in run.records if isinstance(r.get("time"), (int, float))]
+    row.train_seconds = sum(times) if times else None
+
+
+def _complexity(run: Run, row: RunSummary, input_hw, latency: bool, export_dir: str, repeats: int,
+                threads: int, log) -> None:
+    """Params, deploy-form MAdds and (optionally) latency; any failure becomes a note."""
+    import paddle
+    from ..deploy import reparameterize
+    from ..engine.trainer import build_network
+    from ..utils.complexity import count_madds, count_params
+
+    paddle.set_device("cpu")
+    try:
+        net = build_network(run.config)
+    except Exception as e:  # noqa: BLE001 - report, do not stop the comparison
+        row.notes.append(f"network not built ({type(e).__name__}: {e})")
+        return
+    row.params = count_params(net)
+    if input_hw is None:
+        row.notes.append("input size unknown (no Resize/CenterCrop in Data.eval_transforms): "
+                         "no MAdds or latency; pass --input-size")
+        return
+    h, w = input_hw
+    c = _in_channels(net)
+    deployed = False
+    if latency:
+        if h != w:
+            row.notes.append(f"latency skipped: the export takes square inputs, the eval size is {h}x{w}")
+        else:
+            weights = os.path.join(run.path, "best.pdparams")
+            try:
+                if os.path.isfile(weights):
+                    from ..engine.checkpoint import load_weights
+                    load_weights(net, weights)
+                else:
+                    row.notes.append("latency measured with the initial weights (no best.pdparams)")
+                from .latency import measure_latency
+                res = measure_latency(net, export_dir, h, c, repeats=repeats, threads=threads)
+                deployed = True
+                row.latency_ms, row.latency_p10_ms, row.latency_p90_ms = res.median_ms, res.p10_ms, res.p90_ms
+                row.latency_backend = res.backend
+                log(f"  {row.label}: latency {res.median_ms:.2f} ms ({res.backend}, {threads} thread(s), "
+                    f"median of {repeats}); export at {res.export_prefix}")
+            except Exception as e:  # noqa: BLE001
+                row.notes.append(f"latency not measured ({type(e).__name__}: {str(e).splitlines()[0]})")
+                net = build_network(run.config)  # the failed export may have left it half converted
+    if not deployed:
+        try:
+            reparameterize(net)
+        except Exception as e:  # noqa: BLE001
+            row.notes.append(f"MAdds of the train form: reparameterize failed ({type(e).__name__}: {e})")
+            net = build_network(run.config)
+    try:
+        row.madds = count_madds(net, (1, c, h, w))
+    except Exception as e:  # noqa: BLE001
+        row.notes.append(f"MAdds not counted ({type(e).__name__}: {str(e).splitlines()[0]})")
+
+
+def summarize_run(run: Run, label: str | None = None, input_size: int | None = None, latency: bool = False,
+                  export_dir: str | None = None, repeats: int = 50, threads: int = 1, log=print) -> RunSummary:
+    """The comparison row of one run.
+
+    Args:
+        run: a run read by :func:`~paddle_tricks.report.runs.read_run`.
+        label: row label (default: the folder name).
+        input_size: square input size for MAdds and latency (default: the run's eval size).
+        latency: export the network and time it.
+        export_dir: where the exported model goes (default: ``<run>/export_latency``).
+        repeats: timed runs of the latency measurement.
+        threads: CPU math threads of the latency measurement.
+        log: where progress lines go.
+    """
+    row = RunSummary(label=label or run.name, path=run.path, status=run.status,
+                     epochs_done=run.epochs_done, epochs_planned=run.planned_epochs)
+    row.notes += run.problems
+    _accuracy(run, row)
+    cfg = run.config
+    if cfg is None:
+        return row
+    row.model = (cfg.get("Arch") or {}).get("name")
+    opts = (cfg.get("Arch") or {}).get("options") or {}
+    if isinstance(opts, dict) and opts.get("width_mult") not in (None, 1, 1.0):
+        row.model = f"{row.model} x{opts['width_mult']:g}"
+    row.tricks = trick_summary(cfg)
+    row.seed = (cfg.get("Global") or {}).get("seed")
+    hw = (input_size, input_size) if input_size else eval_input_size(cfg)
+    row.input_hw = list(hw) if hw else None
+    _complexity(run, row, hw, latency, export_dir or os.path.join(run.path, "export_latency"), repeats, threads, log)
+    return row
+
+
+# --------------------------------------------------------------------------------------------- formatting
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{100 * v:.2f}"
+
+
+def _count(v: int | None) -> str:
+    if v is None:
+        return "-"
+    if v >= 1e9:
+        return f"{v / 1e9:.2f}G"
+    if v >= 1e5:
+        return f"{v / 1e6:.2f}M"
+    return f"{v / 1e3:.1f}K"
+
+
+def _duration(s: float | None) -> str:
+    if s is None:
+        return "-"
+    s = int(round(s))
+    if s >= 3600:
+        return f"{s // 3600}h {s % 3600 // 60:02d}m"
+    if s >= 60:
+        return f"{s // 60}m {s % 60:02d}s"
+    return f"{s}s"
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(rows: list[RunSummary]) -> str:
+    """The comparison table (GitHub Markdown)."""
+    ks = sorted({r.topk for r in rows if r.topk})
+    topk = f"Top-{ks[0]}" if len(ks) == 1 else "Top-k"
+    head = ["Run", "Model", "Trick(s)", "Top-1 best (epoch)", "Top-1 final", f"{topk} final", "EMA top-1 best",
+            "Params", "MAdds (input)", "CPU latency ms", "Train time", "Epochs"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * 3 + ["--:"] * (len(head) - 3)) + "|"]
+    for r in rows:
+        best = "-" if r.best_top1 is None else f"{_pct(r.best_top1)} ({r.best_epoch})"
+        final_k = _pct(r.final_topk) + (f" (top-{r.topk})" if r.topk and len(ks) > 1 else "")
+        size = "" if not r.input_hw else f" ({r.input_hw[0]}px)" if r.input_hw[0] == r.input_hw[1] \
+            else f" ({r.input_hw[0]}x{r.input_hw[1]})"
+        madds = "-" if r.madds is None else _count(r.madds) + size
+        lat = "-" if r.latency_ms is None else f"{r.latency_ms:.2f}"
+        planned = "?" if r.epochs_planned is None else str(r.epochs_planned)
+        epochs = f"{r.epochs_done}/{planned}" + ("" if r.status == "finished" else f" ({r.status})")
+        cells = [r.label, r.model or "?", r.tricks, best, _pct(r.final_top1), final_k, _pct(r.ema_best_top1),
+                 _count(r.params), madds, lat, _duration(r.train_seconds), epochs]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def machine_info() -> str:
+    """CPU model, core count, OS, Python and Paddle versions, in one line."""
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        import paddle
+        pv = paddle.__version__
+    except ImportError:  # pragma: no cover
+        pv = "?"
+    return (f"{cpu or 'unknown CPU'}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, Paddle {pv}")
+
+
+# --------------------------------------------------------------------------------------------- plots
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _colors(rows: list[RunSummary]) -> dict[str, tuple]:
+    """One colour per run, the same in both plots."""
+    plt = _pyplot()
+    cmap = plt.get_cmap("tab10" if len(rows) <= 10 else "tab20")
+    return {r.label: cmap(i % cmap.N) for i, r in enumerate(rows)}
+
+
+def plot_curves(rows: list[RunSummary], path: str, title: str = "Eval top-1 per epoch") -> str:
+    """Eval top-1 (%) per epoch of every run on one chart; unfinished runs dashed."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.8), dpi=120)
+    colors = _colors(rows)
+    drawn = 0
+    for r in rows:
+        if not r.curve:
+            continue
+        ep = [c[0] for c in r.curve]
+        acc = [100 * c[1] for c in r.curve]
+        unfinished = r.status != "finished"
+        name = r.label + (f" ({r.epochs_done}/{r.epochs_planned}, unfinished)" if unfinished else "")
+        ax.plot(ep, acc, color=colors[r.label], ls="--" if unfinished else "-",
+                marker="o" if len(ep) <= 12 else None, ms=3, lw=1.6, label=name)
+        drawn += 1
+    if not drawn:
+        ax.text(0.5, 0.5, "no evaluated epoch in any run", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("eval top-1 (%)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    if drawn:
+        from matplotlib.ticker import MaxNLocator
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(fontsize=8, loc="lower right" if drawn <= 6 else "center left",
+                  bbox_to_anchor=None if drawn <= 6 else (1.01, 0.5))
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def plot_accuracy_vs_madds(rows: list[RunSummary], path: str,
+                           title: str = "Best eval top-1 against MAdds") -> str:
+    """Best eval top-1 (%) against MAdds (millions), one labelled point per run."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.8), dpi=120)
+    colors = _colors(rows)
+    pts = [(r.madds / 1e6, 100 * r.best_top1, r) for r in rows if r.madds and r.best_top1 is not None]
+    if not pts:
+        ax.text(0.5, 0.5, "no run with both an accuracy and a MAdds count", ha="center", va="center",
+                transform=ax.transAxes)
+    xs = [p[0] for p in pts]
+    ys = [p[1] for p in pts]
+    span_x = (max(xs) - min(xs)) if xs else 1.0
+    span_y = (max(ys) - min(ys)) if ys else 1.0
+    placed: list[tuple[float, float]] = []
+    for x, y, r in sorted(pts, key=lambda p: (p[0], -p[1])):
+        unfinished = r.status != "finished"
+        ax.scatter([x], [y], s=36, color=colors[r.label], marker="x" if unfinished else "o", zorder=3)
+        # stack the labels of points that sit close together instead of printing them over each other
+        near = sum(1 for px, py in placed if abs(px - x) <= 0.04 * max(span_x, 1e-9)
+                   and abs(py - y) <= 0.06 * max(span_y, 1e-9))
+        placed.append((x, y))
+        ax.annotate(r.label + (" (unfinished)" if unfinished else ""), (x, y), textcoords="offset points",
+                    xytext=(6, 4 - 11 * near), fontsize=8)
+    ax.set_xlabel("MAdds (millions, deploy form, at each run's input size)")
+    ax.set_ylabel("best eval top-1 (%)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    if pts:
+        pad = 0.08 * max(span_x, 0.1 * max(xs))
+        ax.set_xlim(min(xs) - pad, max(xs) + 2.5 * pad)
+        ypad = max(0.1 * span_y, 0.5)
+        ax.set_ylim(min(ys) - 2 * ypad, max(ys) + ypad)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+# --------------------------------------------------------------------------------------------- driver
+
+def _notes(rows: list[RunSummary], skipped: list[str], latency: bool, repeats: int, threads: int) -> str:
+    out = []
+    for r in rows:
+        for n in r.notes:
+            out.append(f"- `{r.label}`: {n}")
+    for s in skipped:
+        out.append(f"- skipped: {s}")
+    text = ""
+    if out:
+        text += "Problems:\n\n" + "\n".join(out) + "\n\n"
+    text += ("Columns: accuracies in % on the run's eval set (best = highest eval top-1 over the evaluated "
+             "epochs, with its epoch; final = last evaluated epoch); EMA top-1 only for runs with an EMA. "
+             "Params: the network as trained (BN running statistics excluded). MAdds: one image through the "
+             "deploy form (ACBlocks fused; conv and linear layers) at the eval input size. Train time: sum of "
+             "the per-epoch training seconds in metrics.jsonl (evaluation excluded).")
+    if latency:
+        text += (f" CPU latency: batch 1, median of {repeats} runs of the exported, reparameterised model in "
+                 f"paddle.inference with {threads} math thread(s).")
+    return text + "\n"
+
+
+def compare_runs(paths: list[str], out_dir: str, latency: bool = True, input_size: int | None = None,
+                 repeats: int = 50, threads: int = 1, title: str | None = None, command: str | None = None,
+                 log=print) -> Report:
+    """Compare run folders: write ``compare.md``, ``summary.json`` and the two PNG plots to ``out_dir``.
+
+    Args:
+        paths: run folders (``Global.output_dir`` of training runs).
+        out_dir: output folder (created).
+        latency: export each network and time it on the CPU.
+        input_size: square input size for every run (default: each run's eval size).
+        repeats: timed runs of each latency measurement.
+        threads: CPU math threads of the latency measurement.
+        title: heading of ``compare.md``.
+        command: the command line to record in ``compare.md``.
+        log: where progress and problems go.
+
+    Returns:
+        A :class:`Report`.
+
+    Raises:
+        UserError: none of the paths could be read as a run folder.
+    """
+    runs, skipped = [], []
+    for p in paths:
+        try:
+            runs.append(read_run(p))
+        except NotARunError as e:
+            skipped.append(str(e))
+            log(f"warning: {e}")
+    if not runs:
+        raise UserError("no run folder to compare: " + "; ".join(skipped) if skipped else
+                        "no run folder to compare: pass at least one")
+    os.makedirs(out_dir, exist_ok=True)
+    labels = run_labels([r.path for r in runs])
+    rows = []
+    for run, label in zip(runs, labels):
+        log(f"reading {run.path} ({run.status}, {run.epochs_done}/{run.planned_epochs} epochs)")
+        export_dir = os.path.join(out_dir, "export", label.replace("/", "_").replace("#", "_"))
+        rows.append(summarize_run(run, label, input_size=input_size, latency=latency, export_dir=export_dir,
+                                  repeats=repeats, threads=threads, log=log))
+    files = {"markdown": os.path.join(out_dir, "compare.md"), "json": os.path.join(out_dir, "summary.json"),
+             "curves": plot_curves(rows, os.path.join(out_dir, CURVES_PNG)),
+             "madds": plot_accuracy_vs_madds(rows, os.path.join(out_dir, MADDS_PNG))}
+    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    md = [f"# {title or 'Run comparison'}", "",
+          f"Generated {now} on {machine_info()}.", ""]
+    if command:
+        md += ["```", command, "```", ""]
+    md += [markdown_table(rows), _notes(rows, skipped, latency, repeats, threads),
+           f"![eval top-1 per epoch]({CURVES_PNG})", "", f"![top-1 against MAdds]({MADDS_PNG})", ""]
+    markdown = "\n".join(md)
+    with open(files["markdown"], "w", encoding="utf-8") as f:
+        f.write(markdown)
+    with open(files["json"], "w", encoding="utf-8") as f:
+        json.dump({"generated": now, "machine": machine_info(), "command": command, "skipped": skipped,
+                   "rows": [asdict(r) for r in rows]}, f, indent=1)
+    return Report(rows, skipped, markdown, files)
+
+
+@user_errors
+def compare_main(argv=None) -> int:
+    """``tools/compare.py``: compare run folders in one table and two plots."""
+    parser = argparse.ArgumentParser(
+        description="Compare training runs: a Markdown table (accuracy, parameters, MAdds, CPU latency, training "
+                    "time) and PNG plots (top-1 per epoch; top-1 against MAdds). Unfinished runs are reported.")
+    parser.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run folders (Global.output_dir of each run)")
+    parser.add_argument("--out", default="output/compare", help="output folder (default output/compare)")
+    parser.add_argument("--latency", action=argparse.BooleanOptionalAction, default=True,
+                        help="export each model and time batch-1 CPU inference (default on)")
+    parser.add_argument("--input-size", type=int, default=None,
+                        help="square input size for MAdds and latency (default: each run's eval transforms)")
+    parser.add_argument("--repeats", type=int, default=50, help="timed inference runs per model (default 50)")
+    parser.add_argument("--threads", type=int, default=1, help="CPU math threads for the latency (default 1)")
+    parser.add_argument("--title", default=None, help="heading of compare.md")
+    args = parser.parse_args(argv)
+    if args.input_size is not None and args.input_size < 1:
+        raise UserError(f"--input-size must be positive, got {args.input_size}")
+    if args.repeats < 1 or args.threads < 1:
+        raise UserError(f"--repeats and --threads must be positive, got {args.repeats}, {args.threads}")
+    from ..cli import _quiet
+    _quiet()
+    command = "python tools/compare.py " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None
+                                                                              else argv))
+    rep = compare_runs(args.runs, args.out, latency=args.latency, input_size=args.input_size,
+                       repeats=args.repeats, threads=args.threads, title=args.title, command=command,
+                       log=lambda m: print(m, file=sys.stderr))
+    print(markdown_table(rep.rows), end="")
+    for r in rep.rows:
+        for n in r.notes:
+            print(f"note: {r.label}: {n}")
+    for s in rep.skipped:
+        print(f"note: skipped {s}")
+    print("written: " + ", ".join(rep.files.values()))
+    return 0
