@@ -3,6 +3,7 @@
 #   bash benchmarks/fashion_mnist_cpu.sh full  [FASHION_MNIST_ROOT]  # LeNet and LeNet-BN, 10 epochs at 28 px
 #   bash benchmarks/fashion_mnist_cpu.sh short [FASHION_MNIST_ROOT]  # the larger nets: 2000 training / 500 test
 #                                                                    # images, reduced input size, 2 epochs
+#   bash benchmarks/fashion_mnist_cpu.sh plot                        # docs/results/fashion_mnist_curves.png
 # (default root ../shared/data/fashion-mnist). One OpenMP thread per run, two runs at a time (2-core machine
 # shared with other jobs). Logs, metrics.jsonl and walltime.txt go to output/fashion_mnist_cpu/.
 set -euo pipefail
@@ -39,6 +40,36 @@ case "$MODE" in
     short nin nin 96 & short googlenet googlenet 64 & wait
     short resnet18 resnet18 64 & short densenet densenet 64 & wait
     ;;
+  plot)
+    # accuracy curves of the two full runs from their metrics.jsonl. Only accuracies: the loss in metrics.jsonl
+    # is paddle.Model's last-batch loss (for eval, the last 16 test images), not an epoch mean.
+    python - "$OUT" docs/results/fashion_mnist_curves.png <<'PY'
+import json, os, sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+out, png = sys.argv[1], sys.argv[2]
+runs = {"LeNet": "lenet", "LeNet-BN": "lenet_bn"}
+article = {"LeNet-BN": 0.830}  # the article's test accuracy after 10 epochs
+fig, ax = plt.subplots(figsize=(7, 4.5))
+for (label, name), color in zip(runs.items(), ["tab:blue", "tab:orange"]):
+    with open(os.path.join(out, name, "metrics.jsonl")) as f:
+        recs = [json.loads(line) for line in f]
+    ep = [r["epoch"] for r in recs]
+    ax.plot(ep, [r["train_top1"] for r in recs], "--", color=color, label=f"{label} train (epoch mean)")
+    ax.plot(ep, [r["eval_top1"] for r in recs], "-o", ms=4, color=color, label=f"{label} test (10,000 images)")
+    if label in article:
+        ax.plot([10], [article[label]], "*", ms=12, color=color, mec="black",
+                label=f"{label} test, article ({article[label]:.3f})")
+ax.set_xlabel("epoch"); ax.set_ylabel("top-1 accuracy"); ax.set_xticks(range(1, 11))
+ax.set_ylim(0.0, 1.0); ax.grid(alpha=0.3); ax.legend(fontsize=8, loc="lower right")
+ax.set_title("Fashion-MNIST, d2l recipes (SGD, batch 256, 28 px), Paddle on CPU", fontsize=10)
+fig.tight_layout()
+os.makedirs(os.path.dirname(png), exist_ok=True)
+fig.savefig(png, dpi=110)
+print("wrote", png)
+PY
+    ;;
   *)
-    echo "usage: $0 full|short [FASHION_MNIST_ROOT]" >&2; exit 2 ;;
+    echo "usage: $0 full|short|plot [FASHION_MNIST_ROOT]" >&2; exit 2 ;;
 esac
