@@ -3,12 +3,13 @@
 For each config: its model, input size (from the config's Resize, else 28), batch size, loss and optimizer
 (plain SGD at the config's learning rate); random 1-channel images and labels already in memory, so the
 number is the model's training speed (forward + loss + backward + optimizer step), not the data pipeline's.
-After ``--warmup`` steps, ``--chunks`` chunks of ``--steps`` steps are timed; the table gives the median
+After ``--warmup`` steps, ``--chunks`` chunks are timed, each of at least ``--steps`` steps and at least
+``--min-seconds`` seconds (so a fast model is not timed over a few milliseconds); the table gives the median
 chunk's images per second (and the min/max over chunks). Prints one Markdown table with the machine, date and
 command, and writes it (plus JSON) when ``--out`` is given.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_fashion_mnist.py --out output/fashion_mnist_bench
-    python benchmarks/bench_fashion_mnist.py --threads 2 --configs lenet lenet_bn --steps 20
+    python benchmarks/bench_fashion_mnist.py --threads 2 --configs lenet lenet_bn --min-seconds 5
 """
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", "1")),
                    help="OpenMP / MKL threads (default: $OMP_NUM_THREADS or 1)")
     p.add_argument("--warmup", type=int, default=1, help="untimed steps first")
-    p.add_argument("--steps", type=int, default=2, help="steps per timed chunk")
+    p.add_argument("--steps", type=int, default=1, help="minimum steps per timed chunk")
+    p.add_argument("--min-seconds", type=float, default=3.0, help="minimum duration of a timed chunk")
     p.add_argument("--chunks", type=int, default=3, help="timed chunks (the median is reported)")
     p.add_argument("--batch-size", type=int, default=None, help="override every config's batch size")
     p.add_argument("--out", default=None, help="write <out>.md and <out>.json")
@@ -81,10 +83,11 @@ def bench_one(name: str, args) -> dict:
         step()
     rates = []
     for _ in range(args.chunks):
-        t0 = time.perf_counter()
-        for _ in range(args.steps):
+        t0, n = time.perf_counter(), 0
+        while n < args.steps or time.perf_counter() - t0 < args.min_seconds:
             step()
-        rates.append(batch * args.steps / (time.perf_counter() - t0))
+            n += 1
+        rates.append(batch * n / (time.perf_counter() - t0))
     return {"config": name, "model": cfg["Arch"]["name"], "input": size, "batch": batch,
             "params_M": round(count_params(net) / 1e6, 3), "img_per_s": round(statistics.median(rates), 1),
             "min": round(min(rates), 1), "max": round(max(rates), 1)}
@@ -119,7 +122,8 @@ def main(argv=None) -> int:
         print(f"{name}: {r['img_per_s']} img/s", file=sys.stderr, flush=True)
     cmd = "python " + " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:])
     lines = [f"Training throughput (forward + backward + SGD step, synthetic batch in memory), "
-             f"median of {args.chunks} chunks of {args.steps} steps after {args.warmup} warm-up step(s).",
+             f"median of {args.chunks} timed chunks (each >= {args.steps} step(s) and >= {args.min_seconds:g} s) "
+             f"after {args.warmup} warm-up step(s).",
              "",
              f"- Date: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}",
              f"- Machine: {machine_info(args.threads)}",
