@@ -21,7 +21,8 @@ Each key below takes a type name (``conv3x3: acblock``), a mapping with a ``type
 * ``spconv``: SPConv (Zhang et al., "Split to Be Slim: An Overlooked Redundancy in Vanilla Convolution",
   IJCAI 2020, arXiv 2006.12085) replaces the conv only; the unit keeps its BN, as the official networks
   do. Non-grouped convs whose channels the split can take (``int(C·ratio)`` and ``C_out`` even); others
-  are skipped and counted. Option ``ratio`` (0.5). With stride 2 the input map must have even size.
+  are skipped and counted. Option ``ratio`` (0.5). A stride-2 conv whose input map is odd at ``input_size``
+  is skipped too (SPConv's AvgPool(2) and strided 3×3 would disagree): set ``input_size`` to the training size.
 * ``pyconv``: PyConv (Duta et al., "Pyramidal Convolution", arXiv 2006.11538) with the PyConvResNet
   pyramid of the conv's stage: the four smallest output resolutions of the net are stages 4, 3, 2, 1
   (larger ones stage 1). Non-grouped convs whose channels every level's split and groups divide.
@@ -566,7 +567,8 @@ def _copy_bn(dst: nn.Layer, src: nn.Layer) -> None:
             d.set_value(s)
 
 
-def _convert_conv(kind: str, opts: dict, unit: ConvBNAct, g: _Conv, stage: int | None) -> None:
+def _convert_conv(kind: str, opts: dict, unit: ConvBNAct, g: _Conv, stage: int | None,
+                  in_hw: tuple[int, int] | None) -> None:
     conv = unit.conv
     if kind == "acblock":
         if not isinstance(unit.bn, nn.BatchNorm2D):
@@ -585,6 +587,9 @@ def _convert_conv(kind: str, opts: dict, unit: ConvBNAct, g: _Conv, stage: int |
         raise _Skip("padding is not k//2")
     try:
         if kind == "spconv":
+            if g.stride == 2 and in_hw is not None and (in_hw[0] % 2 or in_hw[1] % 2):
+                raise _Skip(f"SPConv: stride 2 needs an even map (its AvgPool(2) must match the strided 3x3), "
+                            f"got {in_hw[0]}x{in_hw[1]}")
             unit.conv = SPConv(g.cin, g.cout, stride=g.stride, ratio=opts["ratio"])
         elif kind == "pyconv":
             unit.conv = PyConv.for_stage(g.cin, g.cout, stage, stride=g.stride)
@@ -620,8 +625,9 @@ def _apply_conv3x3(ctx: _Context, kind: str, opts: dict, res: TrickResult) -> No
         if id(unit) not in kept:
             continue
         stage = stage_of.get(ctx.probe.out_hw(unit), 1) if kind == "pyconv" else None
+        in_hw = ctx.probe.in_hw(unit) if kind == "spconv" and g.stride == 2 else None
         try:
-            _convert_conv(kind, opts, unit, g, stage)
+            _convert_conv(kind, opts, unit, g, stage, in_hw)
             res.converted += 1
         except _Skip as e:
             res.skip(str(e))
