@@ -40,13 +40,14 @@ class ExportResult:
     path_prefix: str
     files: list[str]
     max_abs_diff: float
-    params_train: int
+    params_train: int   # learnable parameters before / after reparameterisation
     params_deploy: int
     output_scale: float = 1.0
 
 
 def _num_params(net: nn.Layer) -> int:
-    return int(sum(int(np.prod(p.shape)) for p in net.parameters()))
+    """Learnable parameters (Paddle also lists BN running statistics as parameters: not counted)."""
+    return int(sum(int(np.prod(p.shape)) for p in net.parameters() if not p.stop_gradient))
 
 
 def export_network(net: nn.Layer, out_dir: str, input_size: int = 224, in_channels: int = 3,
