@@ -22,6 +22,7 @@ that is missing, unfinished or partly unreadable is reported, never fatal. ``com
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime as _dt
 import json
 import os
@@ -130,38 +131,41 @@ def _complexity(run: Run, row: RunSummary, input_hw, latency: bool, export_dir: 
         return
     h, w = input_hw
     c = _in_channels(net)
-    deployed = False
-    if latency:
-        if h != w:
-            row.notes.append(f"latency skipped: the export takes square inputs, the eval size is {h}x{w}")
-        else:
-            weights = os.path.join(run.path, "best.pdparams")
-            try:
-                if os.path.isfile(weights):
-                    from ..engine.checkpoint import load_weights
-                    load_weights(net, weights)
-                else:
-                    row.notes.append("latency measured with the initial weights (no best.pdparams)")
-                from .latency import measure_latency
-                res = measure_latency(net, export_dir, h, c, repeats=repeats, threads=threads)
-                deployed = True
-                row.latency_ms, row.latency_p10_ms, row.latency_p90_ms = res.median_ms, res.p10_ms, res.p90_ms
-                row.latency_backend = res.backend
-                log(f"  {row.label}: latency {res.median_ms:.2f} ms ({res.backend}, {threads} thread(s), "
-                    f"median of {repeats}); export at {res.export_prefix}")
-            except Exception as e:  # noqa: BLE001
-                row.notes.append(f"latency not measured ({type(e).__name__}: {str(e).splitlines()[0]})")
-                net = build_network(run.config)  # the failed export may have left it half converted
-    if not deployed:
-        try:
-            reparameterize(net)
-        except Exception as e:  # noqa: BLE001
-            row.notes.append(f"MAdds of the train form: reparameterize failed ({type(e).__name__}: {e})")
-            net = build_network(run.config)
+    # MAdds of the deploy form, on a copy: once exported, a to_static network reports dynamic (-1) shapes
     try:
-        row.madds = count_madds(net, (1, c, h, w))
+        deploy = copy.deepcopy(net)
+    except Exception:  # noqa: BLE001 - a layer that cannot be copied: build the net again
+        deploy = build_network(run.config)
+    try:
+        reparameterize(deploy)
+    except Exception as e:  # noqa: BLE001
+        row.notes.append(f"MAdds of the train form: reparameterize failed ({type(e).__name__}: {e})")
+        deploy = build_network(run.config)
+    try:
+        row.madds = count_madds(deploy, (1, c, h, w))
     except Exception as e:  # noqa: BLE001
         row.notes.append(f"MAdds not counted ({type(e).__name__}: {str(e).splitlines()[0]})")
+    del deploy
+    if not latency:
+        return
+    if h != w:
+        row.notes.append(f"latency skipped: the export takes square inputs, the eval size is {h}x{w}")
+        return
+    weights = os.path.join(run.path, "best.pdparams")
+    try:
+        if os.path.isfile(weights):
+            from ..engine.checkpoint import load_weights
+            load_weights(net, weights)
+        else:
+            row.notes.append("latency measured with the initial weights (no best.pdparams)")
+        from .latency import measure_latency
+        res = measure_latency(net, export_dir, h, c, repeats=repeats, threads=threads)
+        row.latency_ms, row.latency_p10_ms, row.latency_p90_ms = res.median_ms, res.p10_ms, res.p90_ms
+        row.latency_backend = res.backend
+        log(f"  {row.label}: latency {res.median_ms:.2f} ms ({res.backend}, {threads} thread(s), "
+            f"median of {repeats}); export at {res.export_prefix}")
+    except Exception as e:  # noqa: BLE001
+        row.notes.append(f"latency not measured ({type(e).__name__}: {str(e).splitlines()[0]})")
 
 
 def summarize_run(run: Run, label: str | None = None, input_size: int | None = None, latency: bool = False,
@@ -325,7 +329,7 @@ def plot_accuracy_vs_madds(rows: list[RunSummary], path: str,
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.8), dpi=120)
     colors = _colors(rows)
-    pts = [(r.madds / 1e6, 100 * r.best_top1, r) for r in rows if r.madds and r.best_top1 is not None]
+    pts = [(r.madds / 1e6, 100 * r.best_top1, r) for r in rows if r.madds and r.madds > 0 and r.best_top1 is not None]
     if not pts:
         ax.text(0.5, 0.5, "no run with both an accuracy and a MAdds count", ha="center", va="center",
                 transform=ax.transAxes)
@@ -348,7 +352,7 @@ def plot_accuracy_vs_madds(rows: list[RunSummary], path: str,
     ax.set_title(title)
     ax.grid(alpha=0.3)
     if pts:
-        pad = 0.08 * max(span_x, 0.1 * max(xs))
+        pad = max(0.08 * max(span_x, 0.1 * max(xs)), 1e-3)
         ax.set_xlim(min(xs) - pad, max(xs) + 2.5 * pad)
         ypad = max(0.1 * span_y, 0.5)
         ax.set_ylim(min(ys) - 2 * ypad, max(ys) + ypad)
