@@ -1,11 +1,13 @@
 """Command-line entry points behind ``tools/train.py`` and ``tools/eval.py``.
 
-A user mistake (``UserError``: bad config, missing data, unfit checkpoint) ends with one ``error:`` line
-and exit code 2, never a traceback.
+A user mistake (``UserError``: bad config, missing data, unfit checkpoint, a diverged run) ends with one
+``error:`` line and exit code 2, never a traceback. So does a full disk or a read-only folder met outside
+the checkpoint writer (``OSError`` ENOSPC, EDQUOT, EROFS, EACCES): finished epochs stay in the checkpoint.
 """
 from __future__ import annotations
 
 import argparse
+import errno
 import functools
 import json
 import os
@@ -24,13 +26,28 @@ def user_errors(fn):
         try:
             return fn(*args, **kwargs)
         except UserError as e:
-            print(f"error: {e}", file=sys.stderr)
+            print(f"error: {_one_line(e)}", file=sys.stderr)
+            return 2
+        except OSError as e:
+            if e.errno not in _DISK_ERRNOS:
+                raise
+            where = f" {e.filename}" if e.filename else ""
+            print(f"error: could not write{where}: {e.strerror}; finished epochs are kept in the last checkpoint. "
+                  f"Fix it, then rerun with --resume", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
             print("interrupted; the last finished epoch is saved: rerun with --resume to continue",
                   file=sys.stderr)
             return 130
     return wrapper
+
+
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES}
+
+
+def _one_line(error) -> str:
+    from .engine.messages import one_line
+    return one_line(error, limit=1000)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import math
 import os
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -55,7 +56,7 @@ def num(default, help="", lo=None, hi=None, lo_open=False, hi_open=False, option
     def check(v):
         if v is None:
             return optional
-        if not _is_num(v):
+        if not _is_num(v) or not math.isfinite(v):
             return False
         if lo is not None and (v < lo or (lo_open and v == lo)):
             return False
@@ -190,12 +191,36 @@ def _merge(base: dict, new: dict) -> dict:
     return out
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that rejects a key given twice in one mapping (YAML would keep the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                continue  # the base class reports unhashable keys
+            if key in seen:
+                raise ConfigError(f"duplicate key '{key}' at line {key_node.start_mark.line + 1} "
+                                  f"(first at line {seen[key] + 1}); YAML would silently keep the last value")
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
+
+
 def _read_yaml(path: str) -> dict:
+    if os.path.isdir(path):
+        raise ConfigError(f"config file not found: {path} is a folder")
     if not os.path.isfile(path):
         raise ConfigError(f"config file not found: {path}")
     try:
         with open(path, encoding="utf-8") as f:
-            data = yaml.safe_load(f)
+            data = yaml.load(f, Loader=_StrictLoader)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -263,6 +288,16 @@ def apply_overrides(cfg: dict, overrides: list[tuple[list[str], Any]]) -> dict:
     return cfg
 
 
+def _as_number(v):
+    """``'1e-3'`` -> ``0.001``: PyYAML (YAML 1.1) reads exponent floats without a dot as strings."""
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    return v
+
+
 def validate(cfg: dict) -> dict:
     """Check sections, keys and types; fill defaults; cross-check related keys. Returns the full config."""
     for sec in cfg:
@@ -278,6 +313,7 @@ def validate(cfg: dict) -> dict:
             if k not in SCHEMA[sec]:
                 raise ConfigError(f"unknown key '{sec}.{k}'{_nearest(k, list(SCHEMA[sec]))}")
             key = SCHEMA[sec][k]
+            v = _as_number(v) if key.kind.startswith("a number") else v
             if isinstance(key.default, float) and _is_int(v):
                 v = float(v)
             if not key.check(v):
@@ -313,8 +349,6 @@ def load_config(path: str, overrides: list[str] | None = None) -> dict:
 
 
 def dump_config(cfg: dict, path: str) -> None:
-    """Write the resolved config as YAML (atomically)."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        yaml.safe_dump(cfg, f, sort_keys=False, allow_unicode=True)
-    os.replace(tmp, path)
+    """Write the resolved config as YAML (atomically: a temporary file, then a rename)."""
+    from .engine.checkpoint import atomic_write_text
+    atomic_write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), path)

@@ -25,22 +25,42 @@ def _check_options(fn, options: dict, where: str):
             raise ConfigError(f"Data.options.{k} is not an option of {where}; valid: {', '.join(valid)}")
 
 
-def _folder_dataset(root: str, mode: str, transform):
-    """An ImageNet-style folder: ``root/{train,eval}/<class>/<image>``."""
+def _folder_dataset(root: str, mode: str, transform, classes: list[str] | None = None):
+    """An ImageNet-style folder: ``root/{train,eval}/<class>/<image>``.
+
+    Hidden files (``.DS_Store``) and sub-folders of a class folder are ignored; every other file is checked
+    by ``ImageListDataset``. The eval split takes the train split's ``classes`` so labels agree: an eval
+    class that training lacks is an error, a missing one a warning.
+    """
     from .image_list import ImageListDataset
     split = os.path.join(root, mode)
     if not os.path.isdir(split):
         raise DataError(f"dataset folder {split} not found: Data.dataset=folder expects {root}/train/<class>/ "
                         f"and {root}/eval/<class>/")
-    classes = sorted(d for d in os.listdir(split) if os.path.isdir(os.path.join(split, d)))
-    samples = [(os.path.join(split, c, f), i) for i, c in enumerate(classes)
-               for f in sorted(os.listdir(os.path.join(split, c)))]
-    empty = [c for c in classes if not os.listdir(os.path.join(split, c))]
+    found = sorted(d for d in os.listdir(split) if os.path.isdir(os.path.join(split, d)) and not d.startswith("."))
+    if classes is None:
+        classes = found
+    else:
+        extra = [c for c in found if c not in classes]
+        if extra:
+            raise DataError(f"{split} has class folder(s) the train split lacks: {', '.join(extra[:5])}")
+        absent = [c for c in classes if c not in found]
+        if absent:
+            warn_user(f"{len(absent)} class folder(s) missing in {split}: {', '.join(absent[:5])}")
+    samples = []
+    empty = []
+    for i, c in enumerate(classes):
+        folder = os.path.join(split, c)
+        files = sorted(f for f in os.listdir(folder) if not f.startswith(".")
+                       and os.path.isfile(os.path.join(folder, f))) if os.path.isdir(folder) else []
+        if os.path.isdir(folder) and not files:
+            empty.append(c)
+        samples += [(os.path.join(folder, f), i) for f in files]
     if empty:
         warn_user(f"{len(empty)} empty class folder(s) in {split}: {', '.join(empty)}")
     if not samples:
         raise DataError(f"no image found under {split}")
-    return ImageListDataset(samples, classes, transform)
+    return ImageListDataset(samples, classes, transform, split=mode)
 
 
 def build_datasets(data_cfg: dict, seed: int = 0):
@@ -52,7 +72,10 @@ def build_datasets(data_cfg: dict, seed: int = 0):
         from .quickstart import ShapesDataset
         _check_options(ShapesDataset, opts, "the quickstart dataset")
         opts.setdefault("seed", seed)
-        train, evals = ShapesDataset("train", t_train, **opts), ShapesDataset("eval", t_eval, **opts)
+        try:
+            train, evals = ShapesDataset("train", t_train, **opts), ShapesDataset("eval", t_eval, **opts)
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"Data.options: {e}") from None
     elif kind == "caltech16":
         from .caltech16 import Caltech16
         train, evals = Caltech16(root, "train", t_train), Caltech16(root, "eval", t_eval)
@@ -65,7 +88,8 @@ def build_datasets(data_cfg: dict, seed: int = 0):
     elif kind == "folder":
         if not root:
             raise ConfigError("Data.root must be set for Data.dataset=folder")
-        train, evals = _folder_dataset(root, "train", t_train), _folder_dataset(root, "eval", t_eval)
+        train = _folder_dataset(root, "train", t_train)
+        evals = _folder_dataset(root, "eval", t_eval, classes=train.classes)
     else:  # the schema already restricts the names
         raise ConfigError(f"unknown dataset {kind}")
     if data_cfg["limit_train"]:
@@ -120,9 +144,22 @@ class EpochShuffleSampler(paddle.io.Sampler):
         return -(-self.n // self.nranks)
 
 
+def _collate(batch):
+    """Paddle's default collate, with a clear error when the samples of a batch differ in shape."""
+    try:
+        return paddle.io.dataloader.collate.default_collate_fn(batch)
+    except ValueError as e:
+        shapes = sorted({tuple(np.shape(sample[0])) for sample in batch})
+        if len(shapes) > 1:
+            raise DataError(f"the samples of one batch have different shapes ({', '.join(map(str, shapes[:3]))}): "
+                            f"add a Resize / CenterCrop to Data.train_transforms and Data.eval_transforms so "
+                            f"every image ends at one size") from None
+        raise
+
+
 def _duplicate_collate(batch):
     """Stack a batch and repeat it: ``[x, x]`` and ``[y, y]`` (one concatenated pass for R-Drop)."""
-    images, labels = paddle.io.dataloader.collate.default_collate_fn(batch)
+    images, labels = _collate(batch)
     return np.concatenate([images, images]), np.concatenate([labels, labels])
 
 
@@ -142,7 +179,7 @@ def build_loader(dataset, batch_size: int, train: bool, num_workers: int = 0, se
 
     loader = paddle.io.DataLoader(dataset, batch_sampler=batch_sampler, num_workers=num_workers,
                                   return_list=True, use_shared_memory=num_workers > 0,
-                                  collate_fn=_duplicate_collate if duplicate else None,
+                                  collate_fn=_duplicate_collate if duplicate else _collate,
                                   worker_init_fn=init_worker if num_workers > 0 else None)
     loader.epoch_sampler = sampler
     return loader

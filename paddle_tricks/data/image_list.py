@@ -2,8 +2,11 @@
 
 Any image Pillow reads is converted to 8-bit RGB (grayscale, palette, CMYK, 16-bit and alpha images
 included). Files that cannot be used are never allowed to crash an epoch: empty and non-image files are
-skipped when the dataset is built (``skipped`` lists them), and a file that fails to decode later
-(a truncated JPEG, say) is replaced by the next good sample of the list, with a warning naming it.
+skipped when the dataset is built (``skipped`` lists them, with the reason), and a file that fails later
+(a truncated JPEG that only a full decode notices, or an image the transforms cannot process) is replaced
+by the next good sample of the list, with one warning naming it; ``failed`` lists those. DataLoader worker
+processes cannot hand ``failed`` back, so when ``failure_log`` is set each failure is also appended to that
+file (one ``split<TAB>path<TAB>reason`` line), and ``load_failures`` reads it.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import numpy as np
 import paddle
 from PIL import Image, ImageFile
 
+from ..engine.messages import one_line
 from ..errors import DataError
 
 
@@ -22,7 +26,7 @@ def warn_user(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
-__all__ = ["ImageListDataset", "load_rgb", "warn_user"]
+__all__ = ["ImageListDataset", "load_rgb", "warn_user", "load_failures"]
 
 
 def load_rgb(path: str) -> Image.Image:
@@ -59,12 +63,16 @@ class ImageListDataset(paddle.io.Dataset):
         classes: class names, index = label.
         transform: callable applied to the RGB ``PIL.Image``.
         check: verify every file when building (skips empty and non-image files, counted in ``skipped``).
+        split: a name for messages and the failure log ('train', 'eval').
     """
 
-    def __init__(self, samples: list[tuple[str, int]], classes: list[str], transform=None, check: bool = True):
+    def __init__(self, samples: list[tuple[str, int]], classes: list[str], transform=None, check: bool = True,
+                 split: str = ""):
         super().__init__()
         self.classes = list(classes)
         self.transform = transform
+        self.split = split
+        self.failure_log: str | None = None
         self.skipped: list[tuple[str, str]] = []
         kept = []
         for path, label in samples:
@@ -81,23 +89,54 @@ class ImageListDataset(paddle.io.Dataset):
         if self.skipped:
             names = ", ".join(os.path.basename(p) for p, _ in self.skipped[:5])
             more = f" and {len(self.skipped) - 5} more" if len(self.skipped) > 5 else ""
-            warn_user(f"skipped {len(self.skipped)} unusable file(s): {names}{more}")
+            where = f" (in the {split} split)" if split else ""
+            warn_user(f"skipped {len(self.skipped)} unusable file(s): {names}{more}{where}")
 
     def __len__(self) -> int:
         return len(self.samples)
 
+    def _fail(self, path: str, reason: str) -> None:
+        self.failed[path] = reason
+        warn_user(f"{path} {reason}; using the next sample instead")
+        if self.failure_log:
+            try:
+                with open(self.failure_log, "a", encoding="utf-8") as f:
+                    f.write(f"{self.split}\t{path}\t{reason}\n")
+            except OSError:
+                pass  # the warning above was printed; a full disk is reported by the next checkpoint save
+
     def __getitem__(self, idx: int):
-        for attempt in range(len(self.samples)):
-            path, label = self.samples[(idx + attempt) % len(self.samples)]
+        n = len(self.samples)
+        for attempt in range(n):
+            path, label = self.samples[(idx + attempt) % n]
+            if path in self.failed:
+                continue
             try:
                 img = load_rgb(path)
-                break
             except Exception as e:  # corrupt data must not stop an epoch
-                if path not in self.failed:
-                    self.failed[path] = f"{type(e).__name__}: {e}"
-                    warn_user(f"could not decode {path} ({type(e).__name__}); using the next sample instead")
-        else:
-            raise RuntimeError("no image of the dataset could be decoded")
-        if self.transform is not None:
-            img = self.transform(img)
-        return img, np.array(label, dtype=np.int64)
+                self._fail(path, f"cannot be decoded ({type(e).__name__}: {one_line(e, 120)})")
+                continue
+            if self.transform is not None:
+                try:
+                    img = self.transform(img)
+                except Exception as e:  # e.g. a crop larger than this one image
+                    self._fail(path, f"cannot be transformed ({type(e).__name__}: {one_line(e, 120)})")
+                    continue
+            return img, np.array(label, dtype=np.int64)
+        first = next(iter(self.failed.items()), ("?", "?"))
+        raise DataError(f"none of the {n} images of the {self.split or 'dataset'} split could be decoded and "
+                        f"transformed (first: {first[0]} {first[1]})")
+
+
+def load_failures(path: str) -> list[tuple[str, str, str]]:
+    """The ``(split, path, reason)`` lines of a failure log, first occurrence of each path only."""
+    out, seen = [], set()
+    if not path or not os.path.isfile(path):
+        return out
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t", 2)
+            if len(parts) == 3 and parts[1] not in seen:
+                seen.add(parts[1])
+                out.append((parts[0], parts[1], parts[2]))
+    return out

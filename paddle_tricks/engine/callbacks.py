@@ -13,7 +13,8 @@ from paddle.callbacks import Callback, ProgBarLogger
 from ..errors import UserError
 from ..utils.seed import seed_everything
 
-__all__ = ["EpochProgBar", "EpochSeeder", "EMAUpdater", "LossGuard", "VisualDLLogger", "TrainingDiverged"]
+__all__ = ["EpochProgBar", "EpochSeeder", "EMAUpdater", "LossGuard", "AMPSkipCounter", "VisualDLLogger",
+           "TrainingDiverged", "divergence_hint"]
 
 
 class TrainingDiverged(UserError):
@@ -61,11 +62,20 @@ class EMAUpdater(Callback):
 
 
 class LossGuard(Callback):
-    """Stops training at the first non-finite loss, naming the epoch and step and the likely causes."""
+    """Stops training at the first non-finite loss, naming the epoch and step and the likely causes.
 
-    def __init__(self, start_epoch: int, amp: bool):
+    Args:
+        start_epoch: the run's epoch at which this ``fit`` call starts.
+        amp: whether AMP is on (adds the AMP hints).
+        kept: returns a sentence on the checkpoint that stays (the last good epoch's).
+        steps_per_epoch: for the run's global step number in the message.
+    """
+
+    def __init__(self, start_epoch: int, amp: bool, kept=None, steps_per_epoch: int | None = None):
         super().__init__()
         self.start_epoch, self.amp, self.epoch = start_epoch, amp, 0
+        self.kept = kept or (lambda: "the last good checkpoint is kept")
+        self.steps_per_epoch = steps_per_epoch
 
     def on_epoch_begin(self, epoch=None, logs=None):
         self.epoch = self.start_epoch + epoch
@@ -74,26 +84,103 @@ class LossGuard(Callback):
         loss = (logs or {}).get("loss")
         value = float(loss[0] if isinstance(loss, (list, tuple)) else loss) if loss is not None else 0.0
         if not math.isfinite(value):
-            hint = ("lower LR.base_lr or add warm-up (LR.name=CosineWarmup)"
-                    + ("; under AMP also try AMP.level=O1 or a smaller AMP.init_loss_scaling" if self.amp else ""))
-            raise TrainingDiverged(f"the training loss became {value} at epoch {self.epoch + 1}, step {step + 1}; "
-                                   f"the last good checkpoint is kept. Likely cause: the learning rate is too "
-                                   f"high: {hint}")
+            lr = _lr_of(self.model)
+            where = f"epoch {self.epoch + 1}, step {step + 1}"
+            if self.steps_per_epoch:
+                where += f" (global step {self.epoch * self.steps_per_epoch + step + 1})"
+            raise TrainingDiverged(f"the training loss became {value} at {where}"
+                                   + (f" with learning rate {lr:.4g}" if lr is not None else "")
+                                   + f"; {self.kept()}. {divergence_hint(self.amp)}")
+
+
+def divergence_hint(amp: bool) -> str:
+    """What usually makes training diverge, and what to change."""
+    hint = ("Likely cause: the learning rate is too high: lower LR.base_lr, add warm-up (LR.name=CosineWarmup) "
+            "or set Optimizer.grad_clip")
+    if amp:
+        hint += ("; or AMP: fp16 overflowed, try AMP.level=O1 (or AMP.enable=false) or a smaller "
+                 "AMP.init_loss_scaling")
+    return hint
+
+
+def _lr_of(model) -> float | None:
+    try:
+        return float(model._optimizer.get_lr())
+    except Exception:  # no model attached (unit tests) or no optimizer
+        return None
+
+
+class AMPSkipCounter(Callback):
+    """Counts the steps that AMP's dynamic loss scaling skipped (the ``GradScaler`` found inf/nan gradients).
+
+    Paddle's ``GradScaler.minimize`` skips the optimizer step when the scaled gradients overflow, records that
+    in ``_cache_found_inf`` and lowers the loss scale. This reads the flag after every step; the trainer puts
+    ``amp_skipped_steps`` (this epoch) and ``amp_loss_scale`` into each ``metrics.jsonl`` record and VisualDL.
+
+    Args:
+        scaler: the ``paddle.amp.GradScaler`` of the run (any object with ``_cache_found_inf`` and ``_scale``).
+    """
+
+    def __init__(self, scaler):
+        super().__init__()
+        self.scaler = scaler
+        self.epoch_skipped = 0
+        self.total_skipped = 0
+
+    def on_epoch_begin(self, epoch=None, logs=None):
+        self.epoch_skipped = 0
+
+    def on_train_batch_end(self, step, logs=None):
+        found = getattr(self.scaler, "_cache_found_inf", None)
+        if found is not None and bool(found):
+            self.epoch_skipped += 1
+            self.total_skipped += 1
+
+    def loss_scale(self) -> float | None:
+        scale = getattr(self.scaler, "_scale", None)
+        try:
+            return float(scale) if scale is not None else None
+        except (TypeError, ValueError):
+            return None
 
 
 class VisualDLLogger(Callback):
     """Writes train loss/accuracy and the learning rate every ``log_freq`` steps, and per-epoch metrics.
 
     ``paddle.callbacks.VisualDL`` logs loss and metrics only, and restarts its step count on every ``fit``,
-    so this logger keeps the run's global step and adds the learning rate and EMA metrics.
+    so this logger keeps the run's global step and adds the learning rate, EMA metrics and AMP's skipped
+    steps. Logs are a convenience: if writing them fails (a full disk), one warning says so and training goes
+    on without them; the checkpoint save that follows reports the disk problem itself.
+
+    Args:
+        logdir: the VisualDL folder.
+        start_epoch: the run's epoch at which this ``fit`` call starts.
+        steps_per_epoch: iterations per epoch (for the global step).
+        log_freq: log train scalars every N steps.
+        writer: a ``visualdl.LogWriter``-like object (default: a new ``LogWriter(logdir)``).
+        warn: where the one warning goes.
     """
 
-    def __init__(self, logdir: str, start_epoch: int, steps_per_epoch: int, log_freq: int = 10):
+    def __init__(self, logdir: str, start_epoch: int, steps_per_epoch: int, log_freq: int = 10, writer=None,
+                 warn=None):
         super().__init__()
-        from visualdl import LogWriter
-        self.writer = LogWriter(logdir=logdir)
+        if writer is None:
+            from visualdl import LogWriter
+            writer = LogWriter(logdir=logdir)
+        self.writer = writer
         self.start_epoch, self.steps_per_epoch, self.log_freq = start_epoch, steps_per_epoch, log_freq
         self.epoch = start_epoch
+        self.warn = warn or (lambda m: print(f"warning: {m}"))
+        self.enabled = True
+
+    def _safely(self, write) -> None:
+        if not self.enabled:
+            return
+        try:
+            write()
+        except OSError as e:
+            self.enabled = False
+            self.warn(f"VisualDL logging stopped: {e.strerror or e}; training continues without it")
 
     def on_epoch_begin(self, epoch=None, logs=None):
         self.epoch = self.start_epoch + epoch
@@ -103,25 +190,30 @@ class VisualDLLogger(Callback):
             return
         gstep = self.epoch * self.steps_per_epoch + step
         logs = logs or {}
-        for k, v in logs.items():
-            if k in ("step", "batch_size"):
-                continue
-            v = v[0] if isinstance(v, (list, tuple)) else v
-            self.writer.add_scalar(f"train/{k}", float(v), gstep)
-        self.writer.add_scalar("train/lr", float(self.model._optimizer.get_lr()), gstep)
+
+        def write():
+            for k, v in logs.items():
+                if k in ("step", "batch_size"):
+                    continue
+                v = v[0] if isinstance(v, (list, tuple)) else v
+                self.writer.add_scalar(f"train/{k}", float(v), gstep)
+            self.writer.add_scalar("train/lr", float(self.model._optimizer.get_lr()), gstep)
+        self._safely(write)
 
     def log_epoch(self, record: dict) -> None:
-        """Per-epoch scalars: every ``eval_*``, ``ema_*`` and ``lr`` entry of a history record."""
-        for k, v in record.items():
-            if v is None or not isinstance(v, (int, float)) or k == "epoch":
-                continue
-            group, _, name = k.partition("_")
-            if group in ("eval", "ema"):
-                self.writer.add_scalar(f"{group}/{name}", float(v), record["epoch"])
-        self.writer.flush()
+        """Per-epoch scalars: every ``eval_*``, ``ema_*`` and ``amp_*`` entry of a history record."""
+        def write():
+            for k, v in record.items():
+                if v is None or not isinstance(v, (int, float)) or k == "epoch":
+                    continue
+                group, _, name = k.partition("_")
+                if group in ("eval", "ema", "amp"):
+                    self.writer.add_scalar(f"{group}/{name}", float(v), record["epoch"])
+            self.writer.flush()
+        self._safely(write)
 
     def on_train_end(self, logs=None):
-        self.writer.flush()
+        self._safely(self.writer.flush)
 
 
 def current_lr(optimizer: paddle.optimizer.Optimizer) -> float:
