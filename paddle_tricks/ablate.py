@@ -303,8 +303,8 @@ def ablate(base: str, tricks: list[str] | None = None, seeds: list[int] | None =
             extra = plan(base, [], confirm_seeds, out, overrides)
             for job in extra:
                 print(shlex.join(job.command()))
-            print(f"# then the best variant with seed(s) {','.join(map(str, confirm_seeds))}: rerun this "
-                  f"command without --dry-run after the runs above, or add the seeds to its jobs by hand")
+            print(f"# then the best variant of the first pass with seed(s) {','.join(map(str, confirm_seeds))} "
+                  f"(picked automatically when run without --dry-run)")
         print(f"# then: python tools/compare.py {shlex.quote(out)}/*_s* --out {shlex.quote(os.path.join(out, 'report'))}")
         return 0
     status = run_jobs(jobs, os.path.join(out, "logs"), train_cmd, log)
