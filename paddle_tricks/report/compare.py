@@ -22,6 +22,7 @@ that is missing, unfinished or partly unreadable is reported, never fatal. ``com
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import datetime as _dt
 import json
@@ -119,8 +120,12 @@ def _complexity(run: Run, row: RunSummary, input_hw, latency: bool, export_dir: 
     from ..utils.complexity import count_madds, count_params
 
     paddle.set_device("cpu")
+
+    def build():  # apply_tricks prints one line per trick: keep stdout for the table
+        with contextlib.redirect_stdout(sys.stderr):
+            return build_network(run.config)
     try:
-        net = build_network(run.config)
+        net = build()
     except Exception as e:  # noqa: BLE001 - report, do not stop the comparison
         row.notes.append(f"network not built ({type(e).__name__}: {e})")
         return
@@ -135,12 +140,12 @@ def _complexity(run: Run, row: RunSummary, input_hw, latency: bool, export_dir: 
     try:
         deploy = copy.deepcopy(net)
     except Exception:  # noqa: BLE001 - a layer that cannot be copied: build the net again
-        deploy = build_network(run.config)
+        deploy = build()
     try:
         reparameterize(deploy)
     except Exception as e:  # noqa: BLE001
         row.notes.append(f"MAdds of the train form: reparameterize failed ({type(e).__name__}: {e})")
-        deploy = build_network(run.config)
+        deploy = build()
     try:
         row.madds = count_madds(deploy, (1, c, h, w))
     except Exception as e:  # noqa: BLE001
