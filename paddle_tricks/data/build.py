@@ -92,6 +92,9 @@ def build_datasets(data_cfg: dict, seed: int = 0):
         evals = _folder_dataset(root, "eval", t_eval, classes=train.classes)
     else:  # the schema already restricts the names
         raise ConfigError(f"unknown dataset {kind}")
+    for split, ds in (("training", train), ("evaluation", evals)):
+        if len(ds) == 0:
+            raise DataError(f"the {split} set of Data.dataset={kind} is empty; check Data.root and Data.options")
     if data_cfg["limit_train"]:
         train = _Subset(train, data_cfg["limit_train"])
     if data_cfg["limit_eval"]:

@@ -21,6 +21,8 @@ Output folder::
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import time
@@ -69,8 +71,9 @@ def build_network(cfg: dict) -> nn.Layer:
     except KeyError as e:  # unknown model name
         raise ConfigError(f"Arch.name: {e}") from None
     except (TypeError, ValueError, AssertionError, ZeroDivisionError) as e:
-        raise ConfigError(f"Arch.options: {one_line(e) or type(e).__name__} (model '{arch['name']}', "
-                          f"options {arch['options']})") from None
+        msg = one_line(e) or type(e).__name__
+        raise ConfigError(f"Arch.options: {msg}" + ("" if arch["name"] in msg else f" (model '{arch['name']}')")) \
+            from None
     if arch["tricks"]:
         try:
             from ..tricks import apply_tricks
@@ -79,7 +82,8 @@ def build_network(cfg: dict) -> nn.Layer:
         try:
             net = apply_tricks(net, arch["tricks"])
         except (KeyError, TypeError, ValueError, AssertionError) as e:
-            raise ConfigError(f"Arch.tricks: {one_line(e) or type(e).__name__}") from None
+            msg = one_line(e) or type(e).__name__
+            raise ConfigError(f"Arch.{msg}" if msg.startswith("tricks.") else f"Arch.tricks: {msg}") from None
     return net
 
 
@@ -112,8 +116,11 @@ def _check_output_dir(path: str) -> None:
 
 
 def _first_sample(dataset, split: str, key: str):
+    # paddle's Compose prints a failing transform's traceback to stdout before re-raising: keep it quiet,
+    # the error below says what failed
     try:
-        return dataset[0]
+        with contextlib.redirect_stdout(io.StringIO()):
+            return dataset[0]
     except UserError:
         raise
     except Exception as e:  # any transform failure: the config's transforms do not fit the data
