@@ -109,7 +109,7 @@ import paddle.nn as nn
 
 from .layers.acb import ACBlock
 from .layers.acon import AconC, MetaAconC
-from .layers.blurpool import BlurPool, MaxBlurPool
+from .layers.blurpool import _PAD_MODES, BlurPool, MaxBlurPool
 from .layers.conv_bn import ConvBNAct, make_act
 from .layers.coordconv import AddCoords, CoordConv
 from .layers.deformable import DeformableConv
@@ -159,7 +159,7 @@ _DOWNSAMPLE = {"blurpool": {"filt_size": 4, "blur_stem": False, "pad_type": "ref
 _ATTENTION = {"se": {"reduction": 16}, "nam": {}}
 _DROP_BLOCK = {"block_size": 7, "keep_prob": 0.9, "stages": "last2"}
 
-# trick -> {type: options}; ``None`` = the trick has no type (its mapping is the options)
+# trick -> {type: {option: default}} for the tricks that take a type (drop_block and dropout do not)
 _TYPED: dict[str, dict[str, dict[str, Any]]] = {
     "conv3x3": _CONV3X3, "act": _ACT, "downsample": _DOWNSAMPLE, "attention": _ATTENTION,
 }
@@ -217,6 +217,8 @@ def _check_option(where: str, key: str, value: Any, default: Any) -> Any:
         raise ValueError(f"{where}: ratio must be in (0, 1), got {value}")
     if key == "filt_size" and not 1 <= value <= 7:
         raise ValueError(f"{where}: filt_size must be in 1..7, got {value}")
+    if key == "pad_type" and value not in _PAD_MODES:
+        raise ValueError(f"{where}: unknown pad_type '{value}'; {_nearest(value, _PAD_MODES)}")
     return value
 
 
@@ -262,7 +264,7 @@ def _parse(tricks: Any) -> tuple[dict[str, tuple[str, dict]], dict]:
             if value is not None:
                 settings[key] = value
             continue
-        if value is None or value is False:
+        if value is None or value is False or (key == "dropout" and value == 0):
             continue
         if key == "dropout":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
@@ -359,7 +361,7 @@ class DropoutLinear(nn.Linear):
 _PROTECTED = (ACBlock, AconC, MetaAconC, BlurPool, MaxBlurPool, AddCoords, CoordConv, DeformableConv, DropBlock,
               _DyReLU, NAM, OctaveConv, OctaveConvBNAct, PyConv, SEModule, SKConv, SPConv, RSoftmax,
               SplitAttention, SpatialPyramidPooling)
-_GATE_NAME = re.compile(r"(SE|Squeeze|Excitation|Attention|Gate)")
+_GATE_NAME = re.compile(r"(SE|SEModule|SELayer|Excitation|Attention|Gate)$|Squeeze")
 
 
 def _is_protected(layer: nn.Layer) -> bool:
@@ -367,8 +369,7 @@ def _is_protected(layer: nn.Layer) -> bool:
         return True
     if isinstance(layer, ConvBNAct):
         return False
-    name = type(layer).__name__
-    return name.endswith("SE") or bool(_GATE_NAME.search(name))
+    return bool(_GATE_NAME.search(type(layer).__name__))
 
 
 def _walk(layer: nn.Layer, prefix: str = "", into: Callable[[nn.Layer], bool] | None = None
@@ -696,6 +697,7 @@ def _pool_stride(pool: nn.MaxPool2D) -> int | None:
         s = s[0] if len(set(s)) == 1 else None
     return s
 
+
 def _blur_input_hw(probe: _Probe, job: str, layer: nn.Layer, info) -> tuple[int, int] | None:
     """Size of the map the new BlurPool will see (at the probe's input size)."""
     hw = probe.in_hw(layer)
@@ -744,8 +746,8 @@ def _apply_downsample(ctx: _Context, kind: str, opts: dict, res: TrickResult) ->
             jobs.append(("unit", parent, name, layer, g))
         elif isinstance(layer, nn.MaxPool2D):
             stride = _pool_stride(layer)
-            if stride is None:
-                res.skip("max-pool with a non-square stride")
+            if stride is None or layer.data_format != "NCHW" or layer.return_mask:
+                res.skip("max-pool with a non-square stride, NHWC layout or return_mask")
                 continue
             if stride == 1:
                 continue
@@ -864,8 +866,9 @@ def apply_tricks(model: nn.Layer, tricks: dict, log: Callable[[str], Any] | None
 
     Raises:
         TypeError: ``tricks`` is not a mapping.
-        ValueError: unknown trick, type or option (the message lists the valid ones), a bad option value,
-            or a trick that finds nothing to convert in this model.
+        ValueError: unknown trick, type or option (the message lists the valid ones) or a bad option value
+            (raised before the model is touched), or a trick that finds nothing to convert in this model
+            (the tricks before it in ``TRICK_ORDER`` are then already applied).
     """
     plan, settings = _parse(tricks)
     ctx = _Context(model, settings)

@@ -367,7 +367,10 @@ def test_unknown_trick_in_a_config_is_a_config_error(tmp_path):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(f"_base_: {os.path.join(ROOT, 'configs/ablations/base_resnet18_shapes.yaml')}\n"
                    "Arch: {tricks: {attention: squeeze}}\n")
-    with pytest.raises(ConfigError, match=r"Arch.tricks: tricks.attention: unknown type 'squeeze'; valid: nam, se"):
+    with pytest.raises(ConfigError, match=r"^Arch\.tricks.*attention: unknown type 'squeeze'; valid: nam, se$"):
+        build_network(load_config(str(cfg)))
+    cfg.write_text(cfg.read_text().replace("{attention: squeeze}", "{conv3x4: acblock}"))
+    with pytest.raises(ConfigError, match=r"^Arch\.tricks: unknown trick 'conv3x4'; did you mean 'conv3x3'\?"):
         build_network(load_config(str(cfg)))
 
 
