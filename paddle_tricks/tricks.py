@@ -269,7 +269,7 @@ def _parse(tricks: Any) -> tuple[dict[str, tuple[str, dict]], dict]:
         if key == "dropout":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
                 raise ValueError(f"tricks.dropout must be a probability in (0, 1), got {value!r}")
-            plan[key] = ("dropout", {"p": float(value)})
+            plan[key] = (f"{float(value):g}", {"p": float(value)})
         elif key == "drop_block":
             if value is True:
                 value = {}
