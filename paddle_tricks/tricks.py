@@ -66,7 +66,9 @@ Shift-Invariant Again", ICML 2019, arXiv 1904.11486), placements of the official
 * ``blur_stem: false`` (default, the official ``pool_only=True``): convs that read the input image keep
   their stride (at full resolution the stride-1 conv would cost 4×); ``true`` blurs them too.
 
-  Options ``filt_size`` (4, the official default; the paper's best ResNet-50 uses 5) and ``pad_type``.
+  Options ``filt_size`` (4, the official default and the best ResNet-50 top-1 of the official README; 5 gives
+  the best consistency) and ``pad_type`` (reflect; a map too small for reflect padding at ``input_size``
+  raises ``ValueError`` naming ``replicate`` / a smaller filter as the fix).
   Other strided layers (plain ``nn.Conv2D``, average pooling) are left alone and counted.
 
 ``attention`` — ``se`` (Hu et al., "Squeeze-and-Excitation Networks", CVPR 2018, arXiv 1709.01507,
@@ -83,7 +85,8 @@ output resolution is among the ``stages`` smallest (default ``last2``: ResNet gr
 paper). Options ``block_size`` (7) and ``keep_prob`` (0.9), the paper's values; schedule ``keep_prob``
 with :func:`paddle_tricks.layers.set_dropblock_keep_prob`. The layer goes after the unit's activation,
 as in the official TF code (``batch_norm_relu`` then ``dropblock``); after the BN when there is none
-(shortcut BNs included, as in the paper).
+(projection-shortcut BNs included, as in the official code). Difference: the official code also drops on
+identity shortcuts, which are no layers here and get no DropBlock.
 
 ``dropout`` — a probability ``p``: dropout on the input of the classifier (the last ``nn.Linear``),
 which becomes a :class:`DropoutLinear` with the same parameter names. R-Drop (``Loss.rdrop_alpha``) needs
