@@ -187,3 +187,12 @@ def test_madds_are_those_of_the_deploy_form(tmp_path):
     assert acb.madds == plain.madds < train_form
     assert acb.params > plain.params  # parameters are those of the network as trained
     assert acb.tricks == "conv3x3=acblock"
+
+
+def test_common_epoch_of_runs_at_different_stages():
+    from paddle_tricks.report.compare import RunSummary, common_epoch
+    a = RunSummary("a", "a", "unfinished", curve=[[1, 0.1], [2, 0.2], [3, 0.3]])
+    b = RunSummary("b", "b", "unfinished", curve=[[1, 0.15], [2, 0.25]])
+    c = RunSummary("c", "c", "no metrics")
+    assert common_epoch([a, b, c]) == (2, {"a": 0.2, "b": 0.25})
+    assert common_epoch([a, a]) is None and common_epoch([a, c]) is None

@@ -36,7 +36,7 @@ from ..cli import user_errors
 from ..errors import UserError
 from .runs import NotARunError, Run, eval_input_size, read_run, run_labels, trick_summary
 
-__all__ = ["RunSummary", "Report", "summarize_run", "compare_runs", "markdown_table", "plot_curves",
+__all__ = ["RunSummary", "Report", "summarize_run", "compare_runs", "markdown_table", "common_epoch", "plot_curves",
            "plot_accuracy_vs_madds", "machine_info", "compare_main"]
 
 CURVES_PNG = "top1_per_epoch.png"
@@ -369,6 +369,21 @@ def plot_accuracy_vs_madds(rows: list[RunSummary], path: str,
 
 # --------------------------------------------------------------------------------------------- driver
 
+def common_epoch(rows: list[RunSummary]) -> tuple[int, dict[str, float]] | None:
+    """The last epoch that every run with an evaluation has evaluated, and each run's eval top-1 there.
+
+    ``None`` when fewer than two runs have evaluations, they share no epoch, or they all end at the same epoch.
+    """
+    curves = {r.label: dict((int(e), a) for e, a in r.curve) for r in rows if r.curve}
+    if len(curves) < 2:
+        return None
+    shared = set.intersection(*(set(c) for c in curves.values()))
+    if not shared or len({max(c) for c in curves.values()}) == 1:
+        return None
+    ep = max(shared)
+    return ep, {label: c[ep] for label, c in curves.items()}
+
+
 def _notes(rows: list[RunSummary], skipped: list[str], latency: bool, repeats: int, threads: int) -> str:
     out = []
     for r in rows:
@@ -377,6 +392,11 @@ def _notes(rows: list[RunSummary], skipped: list[str], latency: bool, repeats: i
     for s in skipped:
         out.append(f"- skipped: {s}")
     text = ""
+    common = common_epoch(rows)
+    if common:
+        ep, accs = common
+        text += (f"The runs stopped at different epochs; eval top-1 at epoch {ep}, the last one all of them "
+                 "evaluated: " + ", ".join(f"`{k}` {100 * v:.2f}" for k, v in accs.items()) + ".\n\n")
     if out:
         text += "Problems:\n\n" + "\n".join(out) + "\n\n"
     text += ("Columns: accuracies in % on the run's eval set (best = highest eval top-1 over the evaluated "
