@@ -16,8 +16,7 @@ files, shows where VisualDL finds the logs, and compares AsymmNet with MobileNet
 
 CELLS = [
     setup("""
-import json
-import yaml
+import re
 
 from paddle_tricks.config import load_config
 from paddle_tricks.data import CALTECH16_CLASSES, ShapesDataset, caltech16_split
@@ -216,72 +215,60 @@ print("    visualdl --logdir output/caltech16_cpu --host 127.0.0.1 --port 8040 -
 
 The long runs are recorded under `output/caltech16*/<run>/metrics.jsonl`, one JSON line per epoch. On this
 CPU machine they use the tutorial's recipe at 112 px for 30 epochs (`configs/caltech16/cpu/`); a GPU runs
-`configs/caltech16/*.yaml` at 256 px for 100 epochs. The cell reads whatever exists when it runs, marks runs
-that are still going, and also shows `docs/results/caltech16.md` if the report has been written.
+`configs/caltech16/*.yaml` at 256 px for 100 epochs. The cell reads whatever exists when it runs with
+`paddle_tricks.report`, the same code as `python tools/compare.py output/caltech16_cpu/* --out docs/results`.
+It marks the runs that are still going and also shows `docs/results/caltech16.md` if the report has been
+written.
 """),
     code('''
-def read_run(metrics_file):
-    folder = metrics_file.parent
-    records = [json.loads(line) for line in metrics_file.read_text().splitlines() if line.strip()]
-    config = yaml.safe_load((folder / "config.yaml").read_text()) if (folder / "config.yaml").is_file() else {}
-    resize = [t["Resize"]["size"][0] for t in config.get("Data", {}).get("eval_transforms", []) if "Resize" in t]
-    return folder, records, config, (resize[0] if resize else None)
+from paddle_tricks.report.compare import common_epoch, markdown_table, summarize_run
+from paddle_tricks.report.runs import read_run
 
-
-runs = sorted((ROOT / "output").glob("caltech16*/*/metrics.jsonl"))
-rows, curves = [], {}
-fig, ax = plt.subplots(figsize=(7.5, 4))
-for metrics_file in runs:
-    folder, records, config, size = read_run(metrics_file)
-    evaluated = [r for r in records if "eval_top1" in r]
-    if not evaluated:
-        continue
-    planned = config.get("Global", {}).get("epochs", "?")
-    name = f"{folder.parent.name}/{folder.name}"
-    ax.plot([r["epoch"] for r in evaluated], [r["eval_top1"] for r in evaluated], "o-", ms=3, label=name)
-    best = max(evaluated, key=lambda r: r["eval_top1"])
-    arch = config.get("Arch", {})
-    curves[name] = {r["epoch"]: r["eval_top1"] for r in evaluated}
-    rows.append({"run": name, "model": arch.get("name", "?"),
-                 "width": float((arch.get("options") or {}).get("width_mult", 1.0)), "image size": size,
-                 "epochs done": f"{records[-1]['epoch']} / {planned}",
-                 "status": "finished" if records[-1]["epoch"] == planned else "in progress",
-                 "best eval top-1": best["eval_top1"], "at epoch": best["epoch"],
-                 "last eval top-1": evaluated[-1]["eval_top1"],
-                 "s / epoch": np.mean([r["time"] for r in records])})
-if rows:
+folders = sorted(p.parent for p in (ROOT / "output").glob("caltech16*/*/metrics.jsonl"))
+summaries = [summarize_run(read_run(str(f)), label=f"{f.parent.name}/{f.name}", log=lambda *_: None)
+             for f in folders]
+summaries = [s for s in summaries if s.curve]
+if summaries:
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    for s in summaries:
+        epochs, top1 = zip(*s.curve)
+        ax.plot(epochs, top1, "o-", ms=3, label=f"{s.label} ({s.epochs_done}/{s.epochs_planned} epochs)")
     ax.set_xlabel("epoch")
     ax.set_ylabel("eval top-1")
     ax.set_title("Caltech-16: recorded runs")
     ax.legend(fontsize=8)
     plt.show()
-    display(pd.DataFrame(rows).set_index("run"))
-    # compare at the last epoch that every run has reached, so unfinished runs are compared fairly
-    common = min(max(c) for c in curves.values())
-    at_common = {(r["model"], r["width"]): curves[r["run"]].get(common) for r in rows}
-    baseline = at_common.get(("mobilenet_v2", 1.0))
-    for (name, width), value in sorted(at_common.items()):
-        if baseline is None or value is None or not name.startswith("asymmnet"):
+    display(Markdown(markdown_table(summaries)))
+
+    # compare after the same number of epochs, so that runs at different stages are compared fairly
+    shared = common_epoch(summaries)
+    if shared is None:            # one run, or all runs at the same last epoch
+        epoch = min(s.curve[-1][0] for s in summaries)
+        shared = (epoch, {s.label: dict(s.curve).get(epoch) for s in summaries})
+    epoch, top1 = shared
+    baseline = next((s for s in summaries if s.model == "mobilenet_v2"), None)
+    for s in summaries:
+        if baseline is None or s is baseline or not (s.model or "").startswith("asymmnet"):
             continue
-        key = f"{name} ×{width}"
-        madds = (f"; {cost.loc[key, 'MAdds at 112 (M)']:.0f} M vs "
-                 f"{cost.loc['mobilenet_v2 ×1.0', 'MAdds at 112 (M)']:.0f} M MAdds at 112 px" if key in cost.index else "")
-        print(f"after {common} epochs: {key} eval top-1 {value:.4f} vs mobilenet_v2 {baseline:.4f} "
-              f"({value - baseline:+.4f}){madds}")
+        if top1.get(s.label) is None or top1.get(baseline.label) is None:
+            continue
+        print(f"after {epoch} epochs: {s.model} {top1[s.label]:.4f} vs mobilenet_v2 {top1[baseline.label]:.4f} "
+              f"({top1[s.label] - top1[baseline.label]:+.4f}), with {s.madds / 1e6:.0f} M vs "
+              f"{baseline.madds / 1e6:.0f} M MAdds and {s.params / 1e6:.2f} M vs {baseline.params / 1e6:.2f} M params")
 else:
-    plt.close(fig)
     print("no recorded Caltech-16 run under output/ yet: train one with "
           "`python tools/train.py -c configs/caltech16/cpu/asymmnet_small_112.yaml`")
 
 report = ROOT / "docs" / "results" / "caltech16.md"
-if report.is_file():
-    display(Markdown(report.read_text()))
+if report.is_file():   # point the report's relative links (its plots) at docs/results
+    base = os.path.relpath(report.parent, pathlib.Path.cwd()).replace(os.sep, "/")
+    display(Markdown(re.sub(r"\\]\\((?!https?://|/|#)([^)]+)\\)", rf"]({base}/\\1)", report.read_text())))
 else:
     print(f"{report.relative_to(ROOT)} has not been written yet")
 '''),
     md("""
-While runs are in progress, the table's columns compare different numbers of epochs; the printed lines compare
-all runs after the same number of epochs. The source project found AsymmNet quicker to converge than MobileNetV2 at a fraction of its cost. Whether that
+While runs are in progress, the table compares different numbers of epochs; the printed lines compare all
+runs after the same number of epochs. The source project found AsymmNet quicker to converge than MobileNetV2 at a fraction of its cost. Whether that
 holds on Caltech-16 is what the finished runs and `docs/results/caltech16.md` report.
 """),
 ]

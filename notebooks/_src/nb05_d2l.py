@@ -16,8 +16,7 @@ test accuracies of the recorded runs in one table.
 
 CELLS = [
     setup("""
-import json
-import yaml
+import re
 
 from paddle_tricks.config import load_config
 from paddle_tricks.data.fashion_mnist import FASHION_MNIST_CLASSES, FashionMNIST
@@ -217,26 +216,25 @@ Runs on a subset or at a reduced input size say so in their columns. The report
 `docs/results/fashion_mnist.md` follows when it exists.
 """),
     code('''
+from paddle_tricks.report.runs import eval_input_size, read_run
+
 ARTICLE = {"lenet_bn": 0.830, "vgg11_small": 0.911, "googlenet": 0.886, "resnet18_d2l": 0.915, "densenet_d2l": 0.882}
 rows = []
 for metrics_file in sorted((ROOT / "output").glob("fashion_mnist*/*/metrics.jsonl")):
-    folder = metrics_file.parent
-    records = [json.loads(line) for line in metrics_file.read_text().splitlines() if line.strip()]
-    tested = [r for r in records if "eval_top1" in r]
-    if not tested:
+    run = read_run(str(metrics_file.parent))
+    tested = run.evaluated()
+    if not tested or run.config is None:
         continue
-    config = yaml.safe_load((folder / "config.yaml").read_text()) if (folder / "config.yaml").is_file() else {}
-    arch, data = config.get("Arch", {}), config.get("Data", {})
-    resize = [t["Resize"]["size"][0] for t in data.get("eval_transforms", []) if isinstance(t, dict) and "Resize" in t]
-    planned = config.get("Global", {}).get("epochs", "?")
-    rows.append({"run": f"{folder.parent.name}/{folder.name}", "model": arch.get("name", "?"),
-                 "options": ", ".join(f"{k}={v}" for k, v in (arch.get("options") or {}).items()
+    arch, data = run.config["Arch"], run.config["Data"]
+    size = eval_input_size(run.config)
+    rows.append({"run": f"{metrics_file.parent.parent.name}/{run.name}", "model": arch["name"],
+                 "options": ", ".join(f"{k}={v}" for k, v in arch["options"].items()
                                       if k not in ("in_channels", "init", "input_size")),
-                 "input": resize[0] if resize else 28,
-                 "train images": data.get("limit_train") or 60000, "test images": data.get("limit_eval") or 10000,
-                 "epochs": f"{records[-1]['epoch']} / {planned}",
+                 "input": size[0] if size else 28,
+                 "train images": data["limit_train"] or 60000, "test images": data["limit_eval"] or 10000,
+                 "epochs": f"{run.epochs_done} / {run.planned_epochs}",
                  "final test acc": tested[-1]["eval_top1"], "best test acc": max(r["eval_top1"] for r in tested),
-                 "d2l article": ARTICLE.get(arch.get("name")), "s / epoch": np.mean([r["time"] for r in records])})
+                 "d2l article": ARTICLE.get(arch["name"]), "s / epoch": np.mean([r["time"] for r in run.records])})
 for name, h in histories.items():
     if SMOKE:   # this notebook's own smoke run lives in a temporary folder: list it too
         rows.append({"run": f"(this notebook, smoke) {name}", "model": name, "options": "", "input": 28,
@@ -250,8 +248,9 @@ else:
     print("no recorded Fashion-MNIST run under output/ yet")
 
 report = ROOT / "docs" / "results" / "fashion_mnist.md"
-if report.is_file():
-    display(Markdown(report.read_text()))
+if report.is_file():   # point the report's relative links (its plots) at docs/results
+    base = os.path.relpath(report.parent, pathlib.Path.cwd()).replace(os.sep, "/")
+    display(Markdown(re.sub(r"\\]\\((?!https?://|/|#)([^)]+)\\)", rf"]({base}/\\1)", report.read_text())))
 else:
     print(f"{report.relative_to(ROOT)} has not been written yet")
 '''),
