@@ -1,17 +1,18 @@
 """Datasets and loaders from the ``Data`` section of a config."""
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
 import paddle
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, UserError
 from .image_list import warn_user
 from .transforms import build_transforms
 
 
-__all__ = ["build_datasets", "build_loader", "EpochShuffleSampler", "DATASETS"]
+__all__ = ["build_datasets", "build_loader", "EpochShuffleSampler", "InlineLoader", "DATASETS"]
 
 DATASETS = ("caltech16", "quickstart", "fashion_mnist", "folder")
 
@@ -166,23 +167,122 @@ def _duplicate_collate(batch):
     return np.concatenate([images, images]), np.concatenate([labels, labels])
 
 
+# --- errors in DataLoader worker processes ------------------------------------------------------------
+# Paddle re-raises a worker's exception in its reader thread, so the main thread only sees
+# "SystemError: Blocking queue is killed" and the real message goes to a thread traceback. Instead, the
+# worker catches the error and sends it as a special batch, which ``_CheckedLoader`` raises in the main
+# thread as the original error class (UserErrors) or a RuntimeError carrying the worker's traceback.
+_ERROR_KEY = "__paddle_tricks_data_error__"
+
+
+class _Failed:
+    """What ``_SafeDataset`` returns instead of a sample whose loading raised."""
+
+    def __init__(self, error: BaseException):
+        self.payload = _error_payload(error)
+
+
+def _error_payload(error: BaseException) -> dict:
+    import traceback
+    return {"user": isinstance(error, UserError), "cls": type(error).__name__, "message": str(error),
+            "traceback": "".join(traceback.format_exception(type(error), error, error.__traceback__))}
+
+
+class _SafeDataset(paddle.io.Dataset):
+    def __init__(self, dataset):
+        super().__init__()
+        self.dataset = dataset
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, i):
+        try:
+            return self.dataset[i]
+        except Exception as e:  # sent to the main thread by the collate function below
+            return _Failed(e)
+
+
+def _safe_collate(collate):
+    def run(batch):
+        failed = next((b for b in batch if isinstance(b, _Failed)), None)
+        if failed is None:
+            try:
+                return collate(batch)
+            except Exception as e:
+                failed = _Failed(e)
+        blob = np.frombuffer(json.dumps(failed.payload).encode("utf-8"), dtype=np.uint8).copy()
+        return {_ERROR_KEY: blob}
+    return run
+
+
+class _CheckedLoader:
+    """A multi-process ``DataLoader`` whose worker errors are raised in the main thread."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def __iter__(self):
+        for batch in self.loader:
+            if isinstance(batch, dict) and _ERROR_KEY in batch:
+                blob = batch[_ERROR_KEY]
+                blob = blob.numpy() if isinstance(blob, paddle.Tensor) else np.asarray(blob)
+                payload = json.loads(blob.astype(np.uint8).tobytes().decode("utf-8"))
+                if payload["user"]:
+                    raise DataError(payload["message"])
+                raise RuntimeError(f"a DataLoader worker failed with {payload['cls']}: {payload['message']}\n"
+                                   f"worker traceback:\n{payload['traceback']}")
+            yield batch
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+
+class InlineLoader:
+    """Batches read in the calling thread: the loader for ``num_workers=0``.
+
+    Paddle's single-process ``DataLoader`` reads batches in a background thread, and when the dataset or the
+    collate function raises, that thread dies without telling the main thread, which then waits forever
+    (Paddle 3.3). Reading inline makes any such error surface where it happened, as itself. Yields
+    ``[images, labels]`` tensors like ``DataLoader(return_list=True)``.
+    """
+
+    def __init__(self, dataset, batch_sampler, collate_fn):
+        self.dataset, self.batch_sampler, self.collate_fn = dataset, batch_sampler, collate_fn
+
+    def __iter__(self):
+        for indices in self.batch_sampler:
+            batch = self.collate_fn([self.dataset[i] for i in indices])
+            yield [paddle.to_tensor(x) for x in batch]
+
+    def __len__(self) -> int:
+        return len(self.batch_sampler)
+
+
 def build_loader(dataset, batch_size: int, train: bool, num_workers: int = 0, seed: int = 0,
                  duplicate: bool = False):
-    """A ``paddle.io.DataLoader``; training batches come from an ``EpochShuffleSampler``.
+    """A loader of ``[images, labels]`` batches; training batches come from an ``EpochShuffleSampler``.
 
-    Workers are seeded from ``(seed, epoch, worker id)``, so random augmentations repeat exactly in a
-    resumed run. ``duplicate`` repeats every batch (R-Drop's two passes as one concatenated pass).
+    ``num_workers=0`` gives an ``InlineLoader`` (errors surface instead of hanging), more workers a
+    ``paddle.io.DataLoader``. Workers are seeded from ``(seed, epoch, worker id)``, so random augmentations
+    repeat exactly in a resumed run. ``duplicate`` repeats every batch (R-Drop's two passes as one
+    concatenated pass). The sampler is exposed as ``loader.epoch_sampler``.
     """
     sampler = EpochShuffleSampler(dataset, seed=seed, shuffle=train)
     batch_sampler = paddle.io.BatchSampler(sampler=sampler, batch_size=batch_size, drop_last=False)
+    collate = _duplicate_collate if duplicate else _collate
+    if num_workers == 0:
+        loader = InlineLoader(dataset, batch_sampler, collate)
+        loader.epoch_sampler = sampler
+        return loader
 
     def init_worker(worker_id: int) -> None:
         from ..utils.seed import seed_everything
         seed_everything(seed * 1000 + sampler.epoch * 97 + worker_id + 1)
 
-    loader = paddle.io.DataLoader(dataset, batch_sampler=batch_sampler, num_workers=num_workers,
-                                  return_list=True, use_shared_memory=num_workers > 0,
-                                  collate_fn=_duplicate_collate if duplicate else _collate,
-                                  worker_init_fn=init_worker if num_workers > 0 else None)
+    loader = paddle.io.DataLoader(_SafeDataset(dataset), batch_sampler=batch_sampler, num_workers=num_workers,
+                                  return_list=True, use_shared_memory=True, collate_fn=_safe_collate(collate),
+                                  worker_init_fn=init_worker)
+    loader = _CheckedLoader(loader)
     loader.epoch_sampler = sampler
     return loader
