@@ -14,7 +14,7 @@ from ..errors import UserError
 from ..utils.seed import seed_everything
 
 __all__ = ["EpochProgBar", "EpochSeeder", "EMAUpdater", "LossGuard", "AMPSkipCounter", "VisualDLLogger",
-           "TrainingDiverged", "divergence_hint"]
+           "TrainingDiverged", "divergence_hint", "nonfinite_tensors"]
 
 
 class TrainingDiverged(UserError):
@@ -61,36 +61,60 @@ class EMAUpdater(Callback):
         self.ema.update(self.network)
 
 
+def nonfinite_tensors(network, buffers: bool = False) -> list[str]:
+    """Names of the parameters (and, with ``buffers``, BN statistics) of ``network`` holding NaN or Inf."""
+    items = network.state_dict().items() if buffers else network.named_parameters()
+    return [name for name, t in items
+            if t.dtype in (paddle.float16, paddle.float32, paddle.float64, paddle.bfloat16)
+            and not bool(paddle.isfinite(t).all())]
+
+
 class LossGuard(Callback):
-    """Stops training at the first non-finite loss, naming the epoch and step and the likely causes.
+    """Stops training at the first non-finite loss, or non-finite weights, naming the epoch, step and causes.
+
+    The loss alone is not enough: once weights are NaN, ReLU-like activations can turn the NaNs into zeros
+    and the loss looks finite (uniform logits). So every ``check_every`` steps the parameters are checked
+    too (a few ms for a small net); the trainer checks all weights and BN statistics again before saving.
 
     Args:
         start_epoch: the run's epoch at which this ``fit`` call starts.
         amp: whether AMP is on (adds the AMP hints).
         kept: returns a sentence on the checkpoint that stays (the last good epoch's).
         steps_per_epoch: for the run's global step number in the message.
+        network: the network whose parameters are checked (None: loss only).
+        check_every: check the parameters every N steps.
     """
 
-    def __init__(self, start_epoch: int, amp: bool, kept=None, steps_per_epoch: int | None = None):
+    def __init__(self, start_epoch: int, amp: bool, kept=None, steps_per_epoch: int | None = None,
+                 network=None, check_every: int = 10):
         super().__init__()
         self.start_epoch, self.amp, self.epoch = start_epoch, amp, 0
         self.kept = kept or (lambda: "the last good checkpoint is kept")
         self.steps_per_epoch = steps_per_epoch
+        self.network, self.check_every = network, max(1, check_every)
 
     def on_epoch_begin(self, epoch=None, logs=None):
         self.epoch = self.start_epoch + epoch
+
+    def _where(self, step: int) -> str:
+        where = f"epoch {self.epoch + 1}, step {step + 1}"
+        if self.steps_per_epoch:
+            where += f" (global step {self.epoch * self.steps_per_epoch + step + 1})"
+        lr = _lr_of(self.model)
+        return where + (f" with learning rate {lr:.4g}" if lr is not None else "")
 
     def on_train_batch_end(self, step, logs=None):
         loss = (logs or {}).get("loss")
         value = float(loss[0] if isinstance(loss, (list, tuple)) else loss) if loss is not None else 0.0
         if not math.isfinite(value):
-            lr = _lr_of(self.model)
-            where = f"epoch {self.epoch + 1}, step {step + 1}"
-            if self.steps_per_epoch:
-                where += f" (global step {self.epoch * self.steps_per_epoch + step + 1})"
-            raise TrainingDiverged(f"the training loss became {value} at {where}"
-                                   + (f" with learning rate {lr:.4g}" if lr is not None else "")
-                                   + f"; {self.kept()}. {divergence_hint(self.amp)}")
+            raise TrainingDiverged(f"the training loss became {value} at {self._where(step)}; {self.kept()}. "
+                                   f"{divergence_hint(self.amp)}")
+        if self.network is not None and (step + 1) % self.check_every == 0:
+            bad = nonfinite_tensors(self.network)
+            if bad:
+                more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
+                raise TrainingDiverged(f"the weights became NaN/Inf ({bad[0]}{more}) by {self._where(step)}; "
+                                       f"{self.kept()}. {divergence_hint(self.amp)}")
 
 
 def divergence_hint(amp: bool) -> str:

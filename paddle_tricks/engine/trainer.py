@@ -40,7 +40,7 @@ from ..models import create_model
 from ..utils.seed import seed_everything
 from . import testhooks
 from .callbacks import (AMPSkipCounter, EMAUpdater, EpochProgBar, EpochSeeder, LossGuard, TrainingDiverged,
-                        VisualDLLogger, divergence_hint)
+                        VisualDLLogger, divergence_hint, nonfinite_tensors)
 from .checkpoint import (atomic_save, atomic_write_text, check_state_fits, load_file, load_weights,
                          optimizer_state_from_portable, optimizer_state_to_portable, remove_stale_temps,
                          write_json)
@@ -147,6 +147,8 @@ def preflight(network: nn.Layer, train_set, eval_set, cfg: dict) -> None:
             if arr.dtype.kind != "f":
                 raise ConfigError(f"{key} gives {arr.dtype} samples of shape {list(arr.shape)}; the network needs "
                                   f"float CHW tensors: end the list with Transpose + Normalize (or ToTensor)")
+            if not np.isfinite(arr).all():
+                raise ConfigError(f"{key} gives samples with NaN/Inf values (a Normalize std of 0?)")
             x = paddle.to_tensor(arr[None].astype("float32"))
             try:
                 out = network(x)
@@ -361,9 +363,7 @@ class Trainer:
 
     def _check_finite(self, epoch: int) -> None:
         """Stop before saving if any weight or BN statistic is NaN/Inf (a last-step blow-up the loss missed)."""
-        bad = [k for k, v in self.network.state_dict().items()
-               if v.dtype in (paddle.float16, paddle.float32, paddle.float64, paddle.bfloat16)
-               and not bool(paddle.isfinite(v.astype("float32")).all())]
+        bad = nonfinite_tensors(self.network, buffers=True)
         if bad:
             more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
             raise TrainingDiverged(f"the weights became NaN/Inf during epoch {epoch + 1} ({bad[0]}{more}); "
@@ -411,7 +411,8 @@ class Trainer:
         callbacks = [EpochProgBar(self.start_epoch, self.epochs, g["log_freq"], g["verbose"] if self.main else 0),
                      EpochSeeder(self.seed, self.start_epoch, self.train_loader.epoch_sampler),
                      LossGuard(self.start_epoch, amp=self.amp is not None, kept=self._kept,
-                               steps_per_epoch=self.steps_per_epoch)]
+                               steps_per_epoch=self.steps_per_epoch, network=self.network,
+                               check_every=g["log_freq"])]
         scaler = getattr(self.model, "_scaler", None)
         if scaler is not None:
             self.amp_counter = AMPSkipCounter(scaler)
