@@ -12,7 +12,9 @@ on an otherwise idle machine.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -35,6 +37,24 @@ class LatencyResult:
     backend: str
     export_prefix: str
     max_abs_diff: float
+
+
+@contextlib.contextmanager
+def _native_output_silenced():
+    """Silence what the C++ library writes to stdout/stderr (oneDNN pass notes on the first run)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved + [devnull]:
+            os.close(fd)
 
 
 def _predictor(prefix: str, threads: int):
@@ -86,8 +106,9 @@ def time_exported(prefix: str, input_shape: tuple[int, ...], repeats: int = 50, 
         raise ValueError(f"repeats and threads must be >= 1 and warmup >= 0, got {repeats}, {threads}, {warmup}")
     x = np.random.RandomState(seed).standard_normal(input_shape).astype("float32")
     try:
-        run, backend = _predictor(prefix, threads), "paddle.inference"
-        run(x)
+        with _native_output_silenced():
+            run, backend = _predictor(prefix, threads), "paddle.inference"
+            run(x)
     except Exception:  # noqa: BLE001 - an inference-library failure of any kind: time the jit module instead
         run, backend = _jit_module(prefix), "paddle.jit.load"
     for _ in range(warmup):
