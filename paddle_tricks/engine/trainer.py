@@ -12,7 +12,8 @@ atomically. ``Global.resume`` (``auto`` or a path) continues at the next epoch.
 Faults: a non-finite loss (``LossGuard``) or non-finite weights at the end of an epoch stop the run with
 one message; the checkpoint of the last good epoch stays. Under AMP the steps the dynamic loss scale
 skipped are counted per epoch (``amp_skipped_steps``). Files skipped or replaced by the image loader are
-listed in ``data_report.json``. See docs/RELIABILITY.md.
+listed in ``data_report.json``. For kill tests, ``PADDLE_TRICKS_TEST_HANG`` (``engine/testhooks.py``) pauses
+the run at a given step or save. See docs/RELIABILITY.md.
 
 Output folder::
 
