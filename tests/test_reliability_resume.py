@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import paddle
-import pytest
+
 import yaml
 
 from paddle_tricks.cli import train_main

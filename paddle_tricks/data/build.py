@@ -152,7 +152,7 @@ def _collate(batch):
     """Paddle's default collate, with a clear error when the samples of a batch differ in shape."""
     try:
         return paddle.io.dataloader.collate.default_collate_fn(batch)
-    except ValueError as e:
+    except ValueError:
         shapes = sorted({tuple(np.shape(sample[0])) for sample in batch})
         if len(shapes) > 1:
             raise DataError(f"the samples of one batch have different shapes ({', '.join(map(str, shapes[:3]))}): "

@@ -15,7 +15,6 @@ import sys
 
 import numpy as np
 import paddle
-import paddle.vision.transforms as T
 from PIL import Image, ImageFile
 
 from ..engine.messages import one_line
@@ -119,7 +118,7 @@ class ImageListDataset(paddle.io.Dataset):
                 continue
             if self.transform is not None:
                 try:
-                    img = _apply(self.transform, img)
+                    img = self.transform(img)
                 except Exception as e:  # e.g. a crop larger than this one image
                     self._fail(path, f"cannot be transformed ({type(e).__name__}: {one_line(e, 120)})")
                     continue
@@ -127,17 +126,6 @@ class ImageListDataset(paddle.io.Dataset):
         first = next(iter(self.failed.items()), ("?", "?"))
         raise DataError(f"none of the {n} images of the {self.split or 'dataset'} split could be decoded and "
                         f"transformed (first: {first[0]} {first[1]})")
-
-
-def _apply(transform, img):
-    """``transform(img)``; a ``Compose`` is applied step by step, because its own ``__call__`` prints the
-    traceback of a failing step to stdout (the failure is reported here as one warning instead)."""
-    steps = getattr(transform, "transforms", None)
-    if isinstance(transform, T.Compose) and isinstance(steps, (list, tuple)):
-        for step in steps:
-            img = step(img)
-        return img
-    return transform(img)
 
 
 def load_failures(path: str) -> list[tuple[str, str, str]]:

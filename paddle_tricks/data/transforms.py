@@ -13,7 +13,7 @@ import paddle.vision.transforms as T
 
 from ..errors import ConfigError
 
-__all__ = ["build_transforms", "available_transforms"]
+__all__ = ["build_transforms", "available_transforms", "QuietCompose"]
 
 
 def available_transforms() -> list[str]:
@@ -46,6 +46,16 @@ def _build_one(spec, where: str):
         raise ConfigError(f"{where}: {name}({args}) is invalid: {e}") from None
 
 
-def build_transforms(specs: list, where: str = "Data.transforms") -> T.Compose:
+class QuietCompose(T.Compose):
+    """``paddle.vision.transforms.Compose`` without its print: Paddle's prints the full traceback of a
+    failing step to stdout before re-raising; here the error is only raised, for the caller to report."""
+
+    def __call__(self, data):
+        for step in self.transforms:
+            data = step(data)
+        return data
+
+
+def build_transforms(specs: list, where: str = "Data.transforms") -> QuietCompose:
     """A ``Compose`` of the listed transforms; a bad name or argument raises ``ConfigError``."""
-    return T.Compose([_build_one(s, f"{where}[{i}]") for i, s in enumerate(specs)])
+    return QuietCompose([_build_one(s, f"{where}[{i}]") for i, s in enumerate(specs)])

@@ -14,7 +14,7 @@ from ..errors import UserError
 from ..utils.seed import seed_everything
 
 __all__ = ["EpochProgBar", "EpochSeeder", "EMAUpdater", "LossGuard", "AMPSkipCounter", "VisualDLLogger",
-           "TrainingDiverged", "divergence_hint", "nonfinite_tensors"]
+           "DropBlockSchedule", "TrainingDiverged", "divergence_hint", "nonfinite_tensors"]
 
 
 class TrainingDiverged(UserError):
@@ -243,3 +243,25 @@ class VisualDLLogger(Callback):
 def current_lr(optimizer: paddle.optimizer.Optimizer) -> float:
     """The learning rate the next step will use."""
     return float(optimizer.get_lr())
+
+
+class DropBlockSchedule(Callback):
+    """DropBlock's keep probability ramped linearly from 1.0 to each layer's configured value over the run
+    (Ghiasi et al., arXiv 1810.12890, §4: a fixed keep_prob from the start hurts), set before every step
+    from the run's global step, so a resumed run continues the ramp where it stopped."""
+
+    def __init__(self, layers, start_epoch: int, steps_per_epoch: int, total_epochs: int):
+        super().__init__()
+        self.targets = [(layer, layer.keep_prob) for layer in layers]
+        self.start_epoch, self.steps_per_epoch = start_epoch, steps_per_epoch
+        self.total = max(1, steps_per_epoch * total_epochs)
+        self.epoch = start_epoch
+
+    def on_epoch_begin(self, epoch=None, logs=None):
+        self.epoch = self.start_epoch + epoch
+
+    def on_train_batch_begin(self, step, logs=None):
+        from ..layers.dropblock import linear_keep_prob
+        gstep = self.epoch * self.steps_per_epoch + step
+        for layer, final in self.targets:
+            layer.set_keep_prob(linear_keep_prob(gstep, self.total, final))

@@ -1,7 +1,6 @@
 """Training losses from the ``Loss`` section: cross-entropy (with label smoothing) or R-Drop."""
 from __future__ import annotations
 
-import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 

@@ -40,7 +40,7 @@ from ..errors import CheckpointError, ConfigError, UserError
 from ..models import create_model
 from ..utils.seed import seed_everything
 from . import testhooks
-from .callbacks import (AMPSkipCounter, EMAUpdater, EpochProgBar, EpochSeeder, LossGuard, TrainingDiverged,
+from .callbacks import (AMPSkipCounter, DropBlockSchedule, EMAUpdater, EpochProgBar, EpochSeeder, LossGuard, TrainingDiverged,
                         VisualDLLogger, divergence_hint, nonfinite_tensors)
 from .checkpoint import (atomic_save, atomic_write_text, check_state_fits, load_file, load_weights,
                          optimizer_state_from_portable, optimizer_state_to_portable, remove_stale_temps,
@@ -50,6 +50,7 @@ from .device import amp_configs, select_device
 from .ema import ModelEMA
 from .losses import build_loss
 from .lr import build_lr_scheduler
+from .metrics import MeanCrossEntropy
 from .optim import build_optimizer
 
 __all__ = ["Trainer", "build_network", "is_main_process", "preflight"]
@@ -231,7 +232,8 @@ class Trainer:
         self.amp = amp_configs(cfg["AMP"], self.device, log=self.log if self.main else (lambda *_: None))
         self.model = paddle.Model(self.network)
         k = min(5, cfg["Arch"]["num_classes"])
-        self.model.prepare(self.optimizer, build_loss(cfg["Loss"]), metrics=paddle.metric.Accuracy(topk=(1, k)),
+        metrics = [paddle.metric.Accuracy(topk=(1, k)), MeanCrossEntropy()]
+        self.model.prepare(self.optimizer, build_loss(cfg["Loss"]), metrics=metrics,
                            amp_configs=self.amp)
         if self.amp is not None:
             # Model creates its GradScaler lazily at the first batch; create it now so a resume can restore
@@ -312,11 +314,7 @@ class Trainer:
                 res = self.model.evaluate(self.eval_loader, verbose=verbose)
         else:
             res = self.model.evaluate(self.eval_loader, verbose=verbose)
-        out = {}
-        for k, v in res.items():
-            v = v[0] if isinstance(v, (list, tuple)) else v
-            out[k.replace("acc_", "")] = float(v)
-        return out
+        return _epoch_metrics(res)
 
     def end_epoch(self, epoch: int, train_logs: dict, seconds: float) -> None:
         """Everything that happens after epoch ``epoch`` (0-based) has trained.
@@ -329,9 +327,7 @@ class Trainer:
         last = epoch + 1 == self.epochs
         self._check_finite(epoch)
         record = {"epoch": epoch + 1, "lr": float(self.optimizer.get_lr()), "time": round(seconds, 2)}
-        for k, v in train_logs.items():
-            if k not in ("step", "batch_size"):
-                record[f"train_{k.replace('acc_', '')}"] = float(v[0] if isinstance(v, (list, tuple)) else v)
+        record.update({f"train_{k}": v for k, v in _epoch_metrics(train_logs).items()})
         if self.amp_counter is not None:
             record["amp_skipped_steps"] = self.amp_counter.epoch_skipped
             scale = self.amp_counter.loss_scale()
@@ -420,6 +416,10 @@ class Trainer:
             callbacks.append(self.amp_counter)
         if self.ema is not None:
             callbacks.append(EMAUpdater(self.ema, self.network))
+        from ..layers.dropblock import DropBlock
+        drop_blocks = [m for m in self.network.sublayers() if isinstance(m, DropBlock)]
+        if drop_blocks:
+            callbacks.append(DropBlockSchedule(drop_blocks, self.start_epoch, self.steps_per_epoch, self.epochs))
         if self.main and self.cfg["VisualDL"]["enable"]:
             self.vdl = VisualDLLogger(os.path.join(self.out, "vdl"), self.start_epoch, self.steps_per_epoch,
                                       g["log_freq"], warn=self.warn)
@@ -498,4 +498,16 @@ def _config_changes(old: dict, new: dict) -> list[str]:
             o = (old.get(sec) or {}).get(k, "<absent>")
             if (sec, k) not in ignore and o != v:
                 out.append(f"{sec}.{k}: {o!r} -> {v!r}")
+    return out
+
+
+def _epoch_metrics(logs: dict) -> dict:
+    """``{loss, top1, top5}`` from hapi logs: ``loss`` is the epoch-mean cross-entropy (hapi's own ``loss``
+    is the last batch's, so it is dropped), accuracies are accumulated over the epoch."""
+    out = {}
+    for k, v in logs.items():
+        if k in ("step", "batch_size", "loss"):
+            continue
+        v = float(v[0] if isinstance(v, (list, tuple)) else v)
+        out["loss" if k == "ce" else k.replace("acc_", "")] = v
     return out
