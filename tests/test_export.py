@@ -9,6 +9,7 @@ from paddle_tricks.deploy import reparameterize
 from paddle_tricks.engine.trainer import build_network
 from paddle_tricks.export import ExportError, export_main, export_network
 from paddle_tricks.models import create_model
+from helpers import randomise_bn as _randomise_bn
 
 
 def _config(tmp_path, tricks="{conv3x3: acblock, input_size: 32}", name="resnet18"):
@@ -17,17 +18,6 @@ def _config(tmp_path, tricks="{conv3x3: acblock, input_size: 32}", name="resnet1
                     f"Arch: {{name: {name}, num_classes: 4, tricks: {tricks}}}\n"
                     "Data: {dataset: quickstart}\n")
     return str(path)
-
-
-def _randomise_bn(net):
-    rng = np.random.RandomState(5)
-    for m in net.sublayers():
-        if isinstance(m, nn.BatchNorm2D):
-            c = m._num_features
-            m._mean.set_value(rng.uniform(-0.2, 0.2, c).astype("float32"))
-            m._variance.set_value(rng.uniform(0.8, 1.5, c).astype("float32"))
-            m.weight.set_value(rng.uniform(0.3, 0.7, c).astype("float32"))
-            m.bias.set_value(rng.uniform(-0.2, 0.2, c).astype("float32"))
 
 
 def _n_params(params):

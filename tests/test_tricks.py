@@ -18,6 +18,7 @@ from paddle_tricks.layers import (ACBlock, AconC, BlurPool, CoordConv, Deformabl
 from paddle_tricks.layers.conv_bn import ConvBNAct
 from paddle_tricks.models import create_model
 from paddle_tricks.tricks import DropoutLinear, apply_tricks, available_tricks
+from helpers import randomise_bn as _randomise_bn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = ["resnet18", "mobilenet_v2", "asymmnet_large"]
@@ -51,17 +52,6 @@ def _train_step(net):
     assert np.isfinite(float(loss))
     assert not np.array_equal(before, fc.numpy())
     return float(loss)
-
-
-def _randomise_bn(net):
-    rng = np.random.RandomState(3)
-    for m in net.sublayers():
-        if isinstance(m, nn.BatchNorm2D):
-            c = m._num_features
-            m._mean.set_value(rng.uniform(-0.2, 0.2, c).astype("float32"))
-            m._variance.set_value(rng.uniform(0.8, 1.5, c).astype("float32"))
-            m.weight.set_value(rng.uniform(0.3, 0.7, c).astype("float32"))
-            m.bias.set_value(rng.uniform(-0.2, 0.2, c).astype("float32"))
 
 
 def _n_params(net):
@@ -211,7 +201,7 @@ def test_acon_c_at_p1_1_p2_0_beta_1_is_the_swish_net():
             m.beta.set_value(paddle.ones_like(m.beta))
     assert _count(swish, nn.Swish) == 17
     x = _x(2, 32)
-    np.testing.assert_allclose(_eval(acon, x), _eval(swish, x), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(_eval(acon, x), _eval(swish, x), rtol=1e-4, atol=1e-4)
     _train_step(acon)
 
 
@@ -231,7 +221,7 @@ def test_blurpool_with_filter_1_is_the_plain_net(name):
     strided = [m for m in net.sublayers() if isinstance(m, nn.Conv2D) and max(m._stride) > 1]
     assert len(strided) == 1  # only the stem conv keeps its stride (blur_stem: false)
     x = _x(2, 32)
-    np.testing.assert_allclose(_eval(net, x), _eval(plain, x), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(_eval(net, x), _eval(plain, x), rtol=1e-4, atol=1e-4)
 
 
 def test_blurpool_placements_on_resnet18():
