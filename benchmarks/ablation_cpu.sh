@@ -3,7 +3,7 @@
 # recipe and budget of configs/ablations/base_resnet18_shapes.yaml (30 per class, 30 epochs, batch 64, CosineWarmup, no EMA).
 # First pass: the base and six tricks, all with seed 0. Then the base and the best trick of the first pass again
 # with seed 1, so that the seed-to-seed noise can be set against the differences. One run after the other,
-# 2 OpenMP threads; about 80 min on a 2-core CPU. Reruns skip finished runs and resume interrupted ones.
+# 2 OpenMP threads; 68 min on this 2-core CPU (2026-11-23). Reruns skip finished runs and resume interrupted ones.
 # Usage: bash benchmarks/ablation_cpu.sh [extra tools/ablate.py options, e.g. --dry-run]
 set -euo pipefail
 cd "$(dirname "$0")/.."
