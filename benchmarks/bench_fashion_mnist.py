@@ -58,7 +58,7 @@ def bench_one(name: str, args) -> dict:
     from paddle_tricks.engine.losses import build_loss
     from paddle_tricks.engine.lr import build_lr_scheduler
     from paddle_tricks.engine.optim import build_optimizer
-    from paddle_tricks.engine.trainer import build_network
+    from paddle_tricks.models import build_network
     from paddle_tricks.utils.complexity import count_params
 
     cfg = load_config(os.path.join(CONFIG_DIR, f"{name}.yaml"))

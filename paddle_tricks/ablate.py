@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from .cli import user_errors
+from .utils.console import user_errors
 from .errors import UserError
 
 __all__ = ["Variant", "Job", "discover_variants", "select_variants", "plan", "job_finished", "run_jobs",
@@ -382,8 +382,8 @@ def ablate_main(argv=None) -> int:
     bad = [o for o in args.override if o.split("=", 1)[0].strip() in ("Global.output_dir", "Global.seed")]
     if bad:
         raise UserError(f"{bad[0]}: the output folder and seed of each run are set by ablate (--out, --seeds)")
-    from .cli import _quiet
-    _quiet()
+    from .utils.console import quiet
+    quiet()
     command = "python tools/ablate.py " + shlex.join(sys.argv[1:] if argv is None else argv)
     return ablate(args.config, tricks, seeds, args.out, args.override, args.dry_run, confirm, args.latency,
                   args.repeats, args.threads, command=command, log=lambda m: print(m, file=sys.stderr))

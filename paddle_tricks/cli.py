@@ -7,58 +7,19 @@ the checkpoint writer (``OSError`` ENOSPC, EDQUOT, EROFS, EACCES): finished epoc
 from __future__ import annotations
 
 import argparse
-import errno
-import functools
 import json
 import os
 import sys
-import warnings
 
-from .errors import UserError
+from .utils.console import quiet, user_errors
 
-__all__ = ["train_main", "eval_main", "user_errors"]
-
-
-def user_errors(fn):
-    """Run ``fn``; turn a ``UserError`` into one message on stderr and exit code 2."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except UserError as e:
-            print(f"error: {_one_line(e)}", file=sys.stderr)
-            return 2
-        except OSError as e:
-            if e.errno not in _DISK_ERRNOS:
-                raise
-            where = f" {e.filename}" if e.filename else ""
-            print(f"error: could not write{where}: {e.strerror}; finished epochs are kept in the last checkpoint. "
-                  f"Fix it, then rerun with --resume", file=sys.stderr)
-            return 2
-        except KeyboardInterrupt:
-            print("interrupted; the last finished epoch is saved: rerun with --resume to continue",
-                  file=sys.stderr)
-            return 130
-    return wrapper
-
-
-_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES}
-
-
-def _one_line(error) -> str:
-    from .engine.messages import one_line
-    return one_line(error, limit=1000)
+__all__ = ["train_main", "eval_main"]
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--config", required=True, help="YAML config file")
     parser.add_argument("-o", "--override", action="append", default=[], metavar="Section.key=value",
                         help="override a config value (YAML syntax); repeatable")
-
-
-def _quiet():
-    warnings.filterwarnings("ignore", message="No ccache found")
-    warnings.filterwarnings("ignore", message="When training, we now always track global mean")
 
 
 @user_errors
@@ -69,7 +30,7 @@ def train_main(argv=None) -> int:
     parser.add_argument("--resume", nargs="?", const="auto", default=None, metavar="CHECKPOINT",
                         help="continue an interrupted run (its own latest checkpoint, or the path given)")
     args = parser.parse_args(argv)
-    _quiet()
+    quiet()
     from .config import load_config
     cfg = load_config(args.config, args.override)
     from .engine.trainer import Trainer
@@ -87,14 +48,14 @@ def eval_main(argv=None) -> int:
     parser.add_argument("--ema", action="store_true", help="use the EMA weights (<output_dir>/best.ema.pdparams)")
     parser.add_argument("--json", default=None, help="also write the metrics to this JSON file")
     args = parser.parse_args(argv)
-    _quiet()
+    quiet()
     from .config import load_config
     cfg = load_config(args.config, args.override)
     from .data.build import build_datasets, build_loader
     from .engine.checkpoint import load_weights
     from .engine.device import select_device
     from .engine.evaluate import evaluate_network
-    from .engine.trainer import build_network
+    from .models import build_network
     select_device(cfg["Global"]["device"])
     out = cfg["Global"]["output_dir"]
     weights = args.weights or os.path.join(out, "best.ema.pdparams" if args.ema else "best.pdparams")

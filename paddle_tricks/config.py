@@ -350,5 +350,5 @@ def load_config(path: str, overrides: list[str] | None = None) -> dict:
 
 def dump_config(cfg: dict, path: str) -> None:
     """Write the resolved config as YAML (atomically: a temporary file, then a rename)."""
-    from .engine.checkpoint import atomic_write_text
+    from .utils.atomic import atomic_write_text
     atomic_write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), path)

@@ -23,7 +23,7 @@ import numpy as np
 import paddle
 import paddle.nn as nn
 
-from .cli import user_errors
+from .utils.console import user_errors
 from .errors import UserError
 
 __all__ = ["ExportError", "ExportResult", "export_network", "export_main"]
@@ -127,12 +127,12 @@ def export_main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.input_size < 1 or args.in_channels < 1:
         raise UserError(f"--input-size and --in-channels must be positive, got {args.input_size}, {args.in_channels}")
-    from .cli import _quiet
-    _quiet()
+    from .utils.console import quiet
+    quiet()
     from .config import load_config
     from .engine.checkpoint import load_weights
     from .engine.device import select_device
-    from .engine.trainer import build_network
+    from .models import build_network
     cfg = load_config(args.config, args.override)
     select_device(cfg["Global"]["device"])
     net = build_network(cfg)

@@ -13,7 +13,8 @@ from PIL import Image
 from paddle_tricks.config import load_config
 from paddle_tricks.data.fashion_mnist import FashionMNIST
 from paddle_tricks.data.transforms import build_transforms
-from paddle_tricks.engine.trainer import Trainer, build_network
+from paddle_tricks.engine.trainer import Trainer
+from paddle_tricks.models import build_network
 
 CONFIGS = pathlib.Path(__file__).resolve().parents[1] / "configs" / "fashion_mnist"
 

@@ -11,7 +11,7 @@ import pytest
 
 from paddle_tricks.config import load_config
 from paddle_tricks.deploy import reparameterize
-from paddle_tricks.engine.trainer import build_network
+from paddle_tricks.models import build_network
 from paddle_tricks.errors import ConfigError
 from paddle_tricks.layers import (ACBlock, AconC, BlurPool, CoordConv, DeformableConv, DropBlock, DyReLUB,
                                   MaxBlurPool, MetaAconC, NAM, PyConv, SEModule, SPConv)

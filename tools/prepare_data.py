@@ -10,7 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from paddle_tricks.cli import user_errors  # noqa: E402
+from paddle_tricks.utils.console import user_errors  # noqa: E402
 
 
 @user_errors

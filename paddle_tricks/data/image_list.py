@@ -17,7 +17,7 @@ import numpy as np
 import paddle
 from PIL import Image, ImageFile
 
-from ..engine.messages import one_line
+from ..utils.messages import one_line
 from ..errors import DataError
 
 

@@ -37,7 +37,7 @@ from ..config import dump_config
 from ..data.build import build_datasets, build_loader
 from ..data.image_list import load_failures, warn_user
 from ..errors import CheckpointError, ConfigError, UserError
-from ..models import create_model
+from ..models import build_network
 from ..utils.seed import seed_everything
 from . import testhooks
 from .callbacks import (AMPSkipCounter, DropBlockSchedule, EMAUpdater, EpochProgBar, EpochSeeder, LossGuard, TrainingDiverged,
@@ -45,7 +45,7 @@ from .callbacks import (AMPSkipCounter, DropBlockSchedule, EMAUpdater, EpochProg
 from .checkpoint import (atomic_save, atomic_write_text, check_state_fits, load_file, load_weights,
                          optimizer_state_from_portable, optimizer_state_to_portable, remove_stale_temps,
                          write_json)
-from .messages import one_line
+from ..utils.messages import one_line
 from .device import amp_configs, select_device
 from .ema import ModelEMA
 from .losses import build_loss
@@ -53,7 +53,7 @@ from .lr import build_lr_scheduler
 from .metrics import MeanCrossEntropy
 from .optim import build_optimizer
 
-__all__ = ["Trainer", "build_network", "is_main_process", "preflight"]
+__all__ = ["Trainer", "is_main_process", "preflight"]
 
 CHECKPOINT = os.path.join("checkpoints", "latest.pdckpt")
 FAILURE_LOG = "data_failures.log"
@@ -63,30 +63,6 @@ DATA_REPORT = "data_report.json"
 def is_main_process() -> bool:
     """Rank 0 (or a single process): the one that writes logs and checkpoints."""
     return paddle.distributed.get_rank() == 0
-
-
-def build_network(cfg: dict) -> nn.Layer:
-    """The model of the ``Arch`` section, with its tricks applied; a bad name or option is a ConfigError."""
-    arch = cfg["Arch"]
-    try:
-        net = create_model(arch["name"], num_classes=arch["num_classes"], **arch["options"])
-    except KeyError as e:  # unknown model name
-        raise ConfigError(f"Arch.name: {e}") from None
-    except (TypeError, ValueError, AssertionError, ZeroDivisionError) as e:
-        msg = one_line(e) or type(e).__name__
-        raise ConfigError(f"Arch.options: {msg}" + ("" if arch["name"] in msg else f" (model '{arch['name']}')")) \
-            from None
-    if arch["tricks"]:
-        try:
-            from ..tricks import apply_tricks
-        except ImportError:
-            raise ConfigError("Arch.tricks is set, but this version has no trick surgery module") from None
-        try:
-            net = apply_tricks(net, arch["tricks"])
-        except (KeyError, TypeError, ValueError, AssertionError) as e:
-            msg = one_line(e) or type(e).__name__
-            raise ConfigError(f"Arch.{msg}" if msg.startswith("tricks.") else f"Arch.tricks: {msg}") from None
-    return net
 
 
 class _EpochEnd(Callback):

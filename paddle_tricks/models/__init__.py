@@ -6,10 +6,11 @@ importing this package imports every module so that their ``@register_model`` fu
 import importlib as _importlib
 import pkgutil as _pkgutil
 
+from .build import build_network
 from .registry import create_model, get_model_fn, list_models, register_model
 
 for _mod in _pkgutil.iter_modules(__path__):
-    if _mod.name != "registry" and not _mod.name.startswith("_"):
+    if _mod.name not in ("registry", "build") and not _mod.name.startswith("_"):
         _importlib.import_module(f"{__name__}.{_mod.name}")
 
-__all__ = ["create_model", "get_model_fn", "list_models", "register_model"]
+__all__ = ["build_network", "create_model", "get_model_fn", "list_models", "register_model"]

@@ -32,7 +32,7 @@ import shlex
 import sys
 from dataclasses import asdict, dataclass, field
 
-from ..cli import user_errors
+from ..utils.console import user_errors
 from ..errors import UserError
 from .runs import NotARunError, Run, eval_input_size, read_run, run_labels, trick_summary
 
@@ -116,7 +116,7 @@ def _complexity(run: Run, row: RunSummary, input_hw, latency: bool, export_dir: 
     """Params, deploy-form MAdds and (optionally) latency; any failure becomes a note."""
     import paddle
     from ..deploy import reparameterize
-    from ..engine.trainer import build_network
+    from ..models import build_network
     from ..utils.complexity import count_madds, count_params
 
     paddle.set_device("cpu")
@@ -489,8 +489,8 @@ def compare_main(argv=None) -> int:
         raise UserError(f"--input-size must be positive, got {args.input_size}")
     if args.repeats < 1 or args.threads < 1:
         raise UserError(f"--repeats and --threads must be positive, got {args.repeats}, {args.threads}")
-    from ..cli import _quiet
-    _quiet()
+    from ..utils.console import quiet
+    quiet()
     command = "python tools/compare.py " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None
                                                                               else argv))
     rep = compare_runs(args.runs, args.out, latency=args.latency, input_size=args.input_size,
