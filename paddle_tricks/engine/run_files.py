@@ -1,0 +1,22 @@
+"""The names of the files in a run folder (``Global.output_dir``), in one place for every tool that reads them."""
+from __future__ import annotations
+
+import os
+
+__all__ = ["CONFIG", "METRICS", "BEST", "BEST_EMA", "BEST_JSON", "CHECKPOINT", "CLASSES", "DATA_REPORT",
+           "FAILURE_LOG", "run_file"]
+
+CONFIG = "config.yaml"                                  # the resolved config of the run
+METRICS = "metrics.jsonl"                               # one JSON record per epoch
+BEST = "best.pdparams"                                  # weights of the best epoch
+BEST_EMA = "best.ema.pdparams"                          # EMA weights of that epoch
+BEST_JSON = "best.json"                                 # which epoch was best, and its record
+CHECKPOINT = os.path.join("checkpoints", "latest.pdckpt")  # everything needed to resume
+CLASSES = "classes.json"                                # the class names, in label order
+DATA_REPORT = "data_report.json"                        # files the loader skipped or replaced
+FAILURE_LOG = "data_failures.log"
+
+
+def run_file(output_dir: str, name: str) -> str:
+    """The absolute path of file ``name`` (one of the constants above) of the run in ``output_dir``."""
+    return os.path.abspath(os.path.join(output_dir, name))
