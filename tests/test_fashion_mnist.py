@@ -76,3 +76,17 @@ def test_missing_or_bad_file(tmp_path, fashion_mnist_root):
         FashionMNIST(tmp_path, "test")
     with pytest.raises(ValueError, match="mode"):
         FashionMNIST(tmp_path, "val")
+
+
+def test_a_label_out_of_range_is_refused_with_its_index(tmp_path):
+    images = np.array([2051, 3, 28, 28], dtype=">i4").tobytes() + bytes(3 * 28 * 28)
+    with gzip.open(tmp_path / "t10k-images-idx3-ubyte.gz", "wb") as f:
+        f.write(images)
+    for labels, ok in (([9, 0, 3], True), ([1, 10, 255], False)):
+        with gzip.open(tmp_path / "t10k-labels-idx1-ubyte.gz", "wb") as f:
+            f.write(np.array([2049, 3], dtype=">i4").tobytes() + bytes(labels))
+        if ok:
+            assert FashionMNIST(tmp_path, "test").labels.tolist() == labels
+            continue
+        with pytest.raises(DataError, match=r"2 label\(s\) outside 0-9 \(first: 10 at index 1\)"):
+            FashionMNIST(tmp_path, "test")

@@ -9,10 +9,9 @@ Within each class the files are sorted by name and every 5th (index % 5 == 0) go
 from __future__ import annotations
 
 import os
-import tarfile
-import zipfile
 
 from ..errors import DataError
+from .archive import extract_archive
 from .image_list import ImageListDataset
 
 __all__ = ["CALTECH16_CLASSES", "caltech16_split", "derive_caltech16_classes", "find_caltech101_root",
@@ -40,18 +39,7 @@ def _image_files(folder: str) -> list[str]:
 
 def _extract(archive: str) -> str:
     """Extract a Caltech-101 archive next to itself (once) and return the folder it made."""
-    out = archive + ".extracted"
-    if not os.path.isdir(out):
-        tmp = out + ".tmp"
-        if zipfile.is_zipfile(archive):
-            with zipfile.ZipFile(archive) as z:
-                z.extractall(tmp)
-        elif tarfile.is_tarfile(archive):
-            with tarfile.open(archive) as t:
-                t.extractall(tmp, filter="data")
-        else:
-            raise DataError(f"{archive} is neither a zip nor a tar archive")
-        os.replace(tmp, out)
+    out = extract_archive(archive, archive + ".extracted")
     # the official zip holds 101_ObjectCategories.tar.gz inside a caltech-101/ folder
     for dirpath, dirnames, filenames in os.walk(out):
         if "101_ObjectCategories" in dirnames:

@@ -118,6 +118,10 @@ class FashionMNIST(paddle.io.Dataset):
         if len(self.images) != len(self.labels):
             raise DataError(f"{paths[0]} has {len(self.images)} images but {paths[1]} has "
                             f"{len(self.labels)} labels")
+        bad = np.flatnonzero(self.labels >= len(FASHION_MNIST_CLASSES))
+        if bad.size:
+            raise DataError(f"{paths[1]} holds {bad.size} label(s) outside 0-{len(FASHION_MNIST_CLASSES) - 1} "
+                            f"(first: {int(self.labels[bad[0]])} at index {int(bad[0])}); the file is damaged")
 
     def __len__(self) -> int:
         return len(self.labels)

@@ -17,14 +17,27 @@ FASHION_FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t1
                  "t10k-labels-idx1-ubyte.gz"]
 
 
+def _check_dest(dest: str) -> None:
+    """Refuse a ``--dest`` that cannot become a folder (a file on its path) before anything is downloaded or
+    extracted."""
+    folder = os.path.dirname(os.path.abspath(dest))
+    while not os.path.exists(folder):
+        folder = os.path.dirname(folder)
+    if not os.path.isdir(folder):
+        raise DataError(f"--dest {dest}: {folder} is a file, not a folder; choose another --dest")
+
+
 def _link(source: str, dest: str) -> None:
     source = os.path.abspath(source)
-    if os.path.islink(dest):
-        os.remove(dest)
-    elif os.path.exists(dest):
-        raise DataError(f"{dest} already exists and is not a link; remove it or choose another --dest")
-    os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
-    os.symlink(source, dest)
+    try:
+        if os.path.islink(dest):
+            os.remove(dest)
+        elif os.path.exists(dest):
+            raise DataError(f"{dest} already exists and is not a link; remove it or choose another --dest")
+        os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
+        os.symlink(source, dest)
+    except OSError as e:
+        raise DataError(f"could not link {dest} -> {source}: {e.strerror}") from None
 
 
 def _download(url: str, md5: str, folder: str) -> str:
@@ -39,6 +52,7 @@ def _download(url: str, md5: str, folder: str) -> str:
 def prepare_caltech16(source: str | None = None, download: bool = False, dest: str = "data/caltech101",
                       log=print) -> str:
     """Link or download Caltech-101 at ``dest`` and report the Caltech-16 split; returns the class-folder root."""
+    _check_dest(dest)
     if download:
         url, md5 = CALTECH101_ARCHIVES["caltech-101.zip"]
         log(f"downloading {url} (MD5 {md5}) ...")
@@ -62,6 +76,7 @@ def prepare_caltech16(source: str | None = None, download: bool = False, dest: s
 def prepare_fashion_mnist(source: str | None = None, download: bool = False, dest: str = "data/fashion-mnist",
                           log=print) -> str:
     """Link (``source``) or download the four Fashion-MNIST IDX files into ``dest``."""
+    _check_dest(dest)
     if download:
         import paddle.vision.datasets as D
         os.makedirs(dest, exist_ok=True)
