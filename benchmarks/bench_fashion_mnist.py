@@ -55,9 +55,9 @@ def bench_one(name: str, args) -> dict:
     import paddle
 
     from paddle_tricks.config import load_config
-    from paddle_tricks.engine.losses import build_loss
-    from paddle_tricks.engine.lr import build_lr_scheduler
-    from paddle_tricks.engine.optim import build_optimizer
+    from paddle_tricks.losses import build_loss
+    from paddle_tricks.optim import build_lr_scheduler
+    from paddle_tricks.optim import build_optimizer
     from paddle_tricks.models import build_network
     from paddle_tricks.utils.complexity import count_params
 

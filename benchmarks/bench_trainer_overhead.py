@@ -24,8 +24,8 @@ import paddle  # noqa: E402
 import paddle.nn.functional as F  # noqa: E402
 
 from paddle_tricks.config import load_config  # noqa: E402
-from paddle_tricks.engine.lr import build_lr_scheduler  # noqa: E402
-from paddle_tricks.engine.optim import build_optimizer  # noqa: E402
+from paddle_tricks.optim import build_lr_scheduler  # noqa: E402
+from paddle_tricks.optim import build_optimizer  # noqa: E402
 from paddle_tricks.engine.trainer import Trainer
 from paddle_tricks.models import build_network  # noqa: E402
 

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from paddle_tricks.engine.lr import build_lr_scheduler
+from paddle_tricks.optim import build_lr_scheduler
 
 CFG = {"name": "CosineWarmup", "base_lr": 0.4, "warmup_epochs": 2, "warmup_start_lr": 0.01, "eta_min": 0.001,
        "milestones": [], "gamma": 0.1}

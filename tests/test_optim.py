@@ -4,7 +4,7 @@ import paddle
 import paddle.nn as nn
 import pytest
 
-from paddle_tricks.engine.optim import build_optimizer, split_decay_params
+from paddle_tricks.optim import build_optimizer, split_decay_params
 from paddle_tricks.layers import AconC
 
 

@@ -48,10 +48,9 @@ from .checkpoint import (atomic_save, atomic_write_text, check_state_fits, load_
 from ..utils.messages import one_line
 from .device import amp_configs, select_device
 from .ema import ModelEMA
-from .losses import build_loss
-from .lr import build_lr_scheduler
+from ..losses import build_loss
+from ..optim import build_lr_scheduler, build_optimizer
 from .metrics import MeanCrossEntropy
-from .optim import build_optimizer
 
 __all__ = ["Trainer", "is_main_process", "preflight"]
 

@@ -1,10 +1,20 @@
-"""Training losses from the ``Loss`` section: cross-entropy (with label smoothing) or R-Drop."""
+"""Training losses from the ``Loss`` section, in the ``LOSSES`` registry: cross-entropy (with label smoothing
+or R-Drop).
+
+A new loss is one function ``@LOSSES.register("Name")`` taking the ``Loss`` section and returning a layer
+``(logits, label) -> loss``; ``Loss.name`` accepts it at once.
+"""
 from __future__ import annotations
 
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-__all__ = ["build_loss", "LabelSmoothingCE", "RDropCriterion"]
+from ..utils.registry import Registry
+from .rdrop import RDropLoss
+
+__all__ = ["LOSSES", "build_loss", "LabelSmoothingCE", "RDropCriterion"]
+
+LOSSES = Registry("loss", "paddle_tricks.losses.LOSSES")
 
 
 class LabelSmoothingCE(nn.Layer):
@@ -31,7 +41,6 @@ class RDropCriterion(nn.Layer):
 
     def __init__(self, alpha: float):
         super().__init__()
-        from ..losses import RDropLoss
         self.rdrop = RDropLoss(alpha=alpha)
 
     def forward(self, logits, label):
@@ -39,10 +48,16 @@ class RDropCriterion(nn.Layer):
         return self.rdrop(logits, label[: label.shape[0] // 2])
 
 
-def build_loss(cfg: dict) -> nn.Layer:
-    """The loss the ``Loss`` section names."""
+@LOSSES.register("CrossEntropy")
+def cross_entropy(cfg: dict) -> nn.Layer:
+    """Cross-entropy; R-Drop on top when ``rdrop_alpha > 0``, else label smoothing ``label_smoothing``."""
     if cfg["rdrop_alpha"] > 0:
         if cfg["label_smoothing"]:
             raise ValueError("Loss.rdrop_alpha and Loss.label_smoothing cannot be combined")
         return RDropCriterion(cfg["rdrop_alpha"])
     return LabelSmoothingCE(cfg["label_smoothing"])
+
+
+def build_loss(cfg: dict) -> nn.Layer:
+    """The loss the ``Loss`` section names."""
+    return LOSSES.get(cfg["name"])(cfg)

@@ -1,10 +1,19 @@
-"""Optimizers (Momentum, SGD, AdamW) with weight decay, optionally sparing BN and bias parameters."""
+"""Optimizers (Momentum, SGD, AdamW) in the ``OPTIMIZERS`` registry, with weight decay that can spare BN and
+bias parameters.
+
+A new optimizer is one function here, ``@OPTIMIZERS.register("Name")``, taking ``(cfg, learning_rate,
+decay, no_decay, grad_clip)``; ``Optimizer.name`` accepts it at once.
+"""
 from __future__ import annotations
 
 import paddle
 import paddle.nn as nn
 
-__all__ = ["build_optimizer", "split_decay_params"]
+from ..utils.registry import Registry
+
+__all__ = ["OPTIMIZERS", "build_optimizer", "split_decay_params"]
+
+OPTIMIZERS = Registry("optimizer", "paddle_tricks.optim.OPTIMIZERS")
 
 _NORM_LAYERS = (nn.BatchNorm, nn.BatchNorm1D, nn.BatchNorm2D, nn.BatchNorm3D, nn.LayerNorm, nn.GroupNorm,
                 nn.InstanceNorm2D, nn.SyncBatchNorm)
@@ -33,6 +42,35 @@ def split_decay_params(model: nn.Layer, exempt_bn_bias: bool):
     return decay, no_decay
 
 
+def _zero_decay(params: list) -> None:
+    """Give each parameter a zero ``L2Decay`` of its own (it takes precedence over the optimizer's)."""
+    for p in params:
+        p.regularizer = paddle.regularizer.L2Decay(0.0)
+
+
+@OPTIMIZERS.register("Momentum")
+def momentum(cfg: dict, learning_rate, decay: list, no_decay: list, grad_clip):
+    _zero_decay(no_decay)
+    return paddle.optimizer.Momentum(learning_rate, momentum=cfg["momentum"], parameters=decay + no_decay,
+                                     use_nesterov=cfg["nesterov"], weight_decay=cfg["weight_decay"],
+                                     grad_clip=grad_clip)
+
+
+@OPTIMIZERS.register("SGD")
+def sgd(cfg: dict, learning_rate, decay: list, no_decay: list, grad_clip):
+    _zero_decay(no_decay)
+    return paddle.optimizer.SGD(learning_rate, parameters=decay + no_decay, weight_decay=cfg["weight_decay"],
+                                grad_clip=grad_clip)
+
+
+@OPTIMIZERS.register("AdamW")
+def adamw(cfg: dict, learning_rate, decay: list, no_decay: list, grad_clip):
+    decay_names = {p.name for p in decay}
+    return paddle.optimizer.AdamW(learning_rate, beta1=cfg["beta1"], beta2=cfg["beta2"],
+                                  parameters=decay + no_decay, weight_decay=cfg["weight_decay"],
+                                  grad_clip=grad_clip, apply_decay_param_fun=lambda n: n in decay_names)
+
+
 def build_optimizer(cfg: dict, model: nn.Layer, learning_rate) -> paddle.optimizer.Optimizer:
     """The ``Optimizer`` section's optimizer over ``model``'s trainable parameters.
 
@@ -41,20 +79,5 @@ def build_optimizer(cfg: dict, model: nn.Layer, learning_rate) -> paddle.optimiz
     precedence) or are left out by ``apply_decay_param_fun`` (AdamW).
     """
     decay, no_decay = split_decay_params(model, cfg["no_weight_decay_bn_bias"])
-    wd = cfg["weight_decay"]
-    params = decay + no_decay
     clip = paddle.nn.ClipGradByGlobalNorm(cfg["grad_clip"]) if cfg["grad_clip"] else None
-    name = cfg["name"]
-    if name == "AdamW":
-        decay_names = {p.name for p in decay}
-        return paddle.optimizer.AdamW(learning_rate, beta1=cfg["beta1"], beta2=cfg["beta2"], parameters=params,
-                                      weight_decay=wd, grad_clip=clip,
-                                      apply_decay_param_fun=lambda n: n in decay_names)
-    for p in no_decay:
-        p.regularizer = paddle.regularizer.L2Decay(0.0)
-    if name == "Momentum":
-        return paddle.optimizer.Momentum(learning_rate, momentum=cfg["momentum"], parameters=params,
-                                         use_nesterov=cfg["nesterov"], weight_decay=wd, grad_clip=clip)
-    if name == "SGD":
-        return paddle.optimizer.SGD(learning_rate, parameters=params, weight_decay=wd, grad_clip=clip)
-    raise ValueError(f"unknown optimizer {name}")
+    return OPTIMIZERS.get(cfg["name"])(cfg, learning_rate, decay, no_decay, clip)
