@@ -2,6 +2,7 @@
 build time and what was replaced at load time is counted, named and written to data_report.json."""
 import io
 import json
+import os
 import struct
 import zlib
 
@@ -13,7 +14,7 @@ from PIL import Image
 from paddle_tricks.cli import train_main
 from paddle_tricks.config import validate
 from paddle_tricks.data.build import build_datasets
-from paddle_tricks.data.image_list import load_rgb
+from paddle_tricks.data.image_list import load_rgb, printable
 
 NORM = {"Normalize": {"mean": [127.5] * 3, "std": [64.0] * 3, "data_format": "CHW"}}
 
@@ -195,3 +196,45 @@ def test_loader_errors_reach_the_main_thread_as_themselves(workers):
         list(loader)
     if workers:
         assert "ZeroDivisionError" in str(info.value) and "worker traceback" in str(info.value)
+
+
+def add_hostile_names_and_links(root):
+    """Unusable files whose names hold a non-UTF-8 byte, a tab or a newline, and links that dangle or loop."""
+    red = os.fsencode(root / "train" / "red")
+    open(os.path.join(red, b"bad\xff.jpg"), "wb").write(b"not an image")             # skipped when built
+    open(os.path.join(red, b"new\nline.png"), "wb").write(b"")                      # skipped: empty
+    jpg = encoded(noise(96, 96, (200, 40, 40), 21), "JPEG")
+    open(os.path.join(red, b"tab\tcut.jpg"), "wb").write(jpg[: len(jpg) // 2])      # replaced when loaded
+    os.symlink("nowhere.png", root / "train" / "red" / "dangling.png")
+    os.symlink("loop.png", root / "train" / "red" / "loop.png")
+
+
+def test_odd_names_and_broken_links_are_skipped_and_reported_under_a_printable_path(tmp_path):
+    root = make_bad_folder(tmp_path / "data")
+    add_hostile_names_and_links(root)
+    train, _ = build_datasets(validate(folder_cfg(root, tmp_path / "out"))["Data"])
+    red = str(root / "train" / "red")
+    skipped = dict(train.skipped)
+    assert skipped[red + "/bad\\xff.jpg"].startswith("not a readable image")
+    assert skipped[red + "/new\\nline.png"] == "empty file"
+    assert skipped[red + "/dangling.png"] == "dangling symbolic link (to nowhere.png)"
+    assert skipped[red + "/loop.png"] == "symbolic link loop"
+    assert printable("a\\tb\udcfe\t") == "a\\\\tb\\xfe\\t"          # distinct names never render alike
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_run_on_odd_names_reports_them_in_data_report_json(tmp_path, capfd, workers):
+    root = make_bad_folder(tmp_path / "data")
+    add_hostile_names_and_links(root)
+    out = tmp_path / "out"
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(folder_cfg(root, out, workers)))
+    code = train_main(["-c", str(tmp_path / "cfg.yaml")])
+    got = capfd.readouterr()
+    assert code == 0 and "Traceback" not in got.err, got.err
+    report = json.loads((out / "data_report.json").read_text(encoding="utf-8"))
+    red = str(root / "train" / "red")
+    assert {r["path"] for r in report["skipped"]} >= {red + "/bad\\xff.jpg", red + "/new\\nline.png",
+                                                     red + "/dangling.png", red + "/loop.png"}
+    assert len(report["skipped"]) == 7                            # the 3 of make_bad_folder and these 4
+    assert red + "/tab\\tcut.jpg" in {r["path"] for r in report["replaced"]}   # through the failure log too
+    assert all(r["split"] in ("train", "eval") for r in report["replaced"])

@@ -33,7 +33,7 @@ def _folder_dataset(root: str, mode: str, transform, classes: list[str] | None =
     by ``ImageListDataset``. The eval split takes the train split's ``classes`` so labels agree: an eval
     class that training lacks is an error, a missing one a warning.
     """
-    from .image_list import ImageListDataset
+    from .image_list import ImageListDataset, list_image_files
     split = os.path.join(root, mode)
     if not os.path.isdir(split):
         raise DataError(f"dataset folder {split} not found: Data.dataset=folder expects {root}/train/<class>/ "
@@ -52,8 +52,7 @@ def _folder_dataset(root: str, mode: str, transform, classes: list[str] | None =
     empty = []
     for i, c in enumerate(classes):
         folder = os.path.join(split, c)
-        files = sorted(f for f in os.listdir(folder) if not f.startswith(".")
-                       and os.path.isfile(os.path.join(folder, f))) if os.path.isdir(folder) else []
+        files = list_image_files(folder) if os.path.isdir(folder) else []
         if os.path.isdir(folder) and not files:
             empty.append(c)
         samples += [(os.path.join(folder, f), i) for f in files]
@@ -276,8 +275,12 @@ def build_loader(dataset, batch_size: int, train: bool, num_workers: int = 0, se
         loader.epoch_sampler = sampler
         return loader
 
+    parent_pid = os.getpid()
+
     def init_worker(worker_id: int) -> None:
         from ..utils.seed import seed_everything
+        from .workers import exit_with_parent
+        exit_with_parent(parent_pid)
         seed_everything(seed * 1000 + sampler.epoch * 97 + worker_id + 1)
 
     loader = paddle.io.DataLoader(_SafeDataset(dataset), batch_sampler=batch_sampler, num_workers=num_workers,

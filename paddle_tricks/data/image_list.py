@@ -7,9 +7,14 @@ skipped when the dataset is built (``skipped`` lists them, with the reason), and
 by the next good sample of the list, with one warning naming it; ``failed`` lists those. DataLoader worker
 processes cannot hand ``failed`` back, so when ``failure_log`` is set each failure is also appended to that
 file (one ``split<TAB>path<TAB>reason`` line), and ``load_failures`` reads it.
+
+Image folders are not trusted: a file name may hold bytes that are not UTF-8, tabs or newlines, and a link
+may dangle or loop. Such a file is skipped like any other unusable one, and every path in ``skipped``,
+``failed``, the failure log and the warnings is its ``printable`` rendering (one line, valid UTF-8).
 """
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -26,7 +31,35 @@ def warn_user(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
-__all__ = ["ImageListDataset", "load_rgb", "warn_user", "load_failures"]
+__all__ = ["ImageListDataset", "load_rgb", "warn_user", "load_failures", "printable", "list_image_files"]
+
+
+def printable(text: str) -> str:
+    """``text`` on one line of valid UTF-8: a byte that was not UTF-8 (kept by Python as a lone surrogate)
+    becomes ``\\xNN``, a control character (tab, newline) its escape (``\\t``, ``\\n``), a backslash ``\\\\``;
+    so two different names never render the same."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:                 # an undecodable byte (os.fsdecode's surrogateescape)
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch.isprintable():
+            out.append(ch)
+        else:
+            out.append(ch.encode("unicode_escape", "backslashreplace").decode("ascii"))
+    return "".join(out)
+
+
+def list_image_files(folder: str) -> list[str]:
+    """The sorted names in ``folder`` that the dataset should try: files, and links that dangle or loop
+    (so they are counted as skipped, not dropped silently). Hidden names and sub-folders are left out."""
+    def wanted(name: str) -> bool:
+        path = os.path.join(folder, name)
+        return not name.startswith(".") and (os.path.isfile(path) or (os.path.islink(path)
+                                                                      and not os.path.exists(path)))
+    return sorted(f for f in os.listdir(folder) if wanted(f))
 
 
 def load_rgb(path: str) -> Image.Image:
@@ -45,6 +78,13 @@ def load_rgb(path: str) -> Image.Image:
 
 def _quick_check(path: str) -> str | None:
     """Why ``path`` is unusable (empty, not an image), or None. Cheap: reads the header only."""
+    if os.path.islink(path) and not os.path.exists(path):
+        try:
+            os.stat(path)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                return "symbolic link loop"
+        return f"dangling symbolic link (to {printable(os.readlink(path))})"
     try:
         if os.path.getsize(path) == 0:
             return "empty file"
@@ -78,7 +118,7 @@ class ImageListDataset(paddle.io.Dataset):
         for path, label in samples:
             reason = _quick_check(path) if check else None
             if reason:
-                self.skipped.append((path, reason))
+                self.skipped.append((printable(path), reason))
             else:
                 kept.append((path, int(label)))
         if not kept:
@@ -96,6 +136,7 @@ class ImageListDataset(paddle.io.Dataset):
         return len(self.samples)
 
     def _fail(self, path: str, reason: str) -> None:
+        path, reason = printable(path), printable(reason)
         self.failed[path] = reason
         warn_user(f"{path} {reason}; using the next sample instead")
         if self.failure_log:
@@ -109,7 +150,7 @@ class ImageListDataset(paddle.io.Dataset):
         n = len(self.samples)
         for attempt in range(n):
             path, label = self.samples[(idx + attempt) % n]
-            if path in self.failed:
+            if printable(path) in self.failed:
                 continue
             try:
                 img = load_rgb(path)
