@@ -208,6 +208,25 @@ class _StrictLoader(yaml.SafeLoader):
             seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep)
 
+    MAX_VALUES = 100_000
+
+    def construct_document(self, node):
+        """Refuse a document whose aliases (``*name``) expand to a huge tree (a "billion laughs") before any
+        of it is built, walked or printed."""
+        sizes: dict[int, int] = {}
+
+        def expanded(n) -> int:
+            if id(n) not in sizes:
+                sizes[id(n)] = 1  # a recursive alias counts once
+                kids = [c for kv in n.value for c in kv] if isinstance(n, yaml.MappingNode) else (
+                    n.value if isinstance(n, yaml.SequenceNode) else [])
+                sizes[id(n)] = 1 + sum(expanded(c) for c in kids)
+            return sizes[id(n)]
+        if expanded(node) > self.MAX_VALUES:
+            raise ConfigError(f"its aliases (*name) expand to {expanded(node):,} values, more than "
+                              f"{self.MAX_VALUES:,}; a config never needs that many")
+        return super().construct_document(node)
+
 
 def _read_yaml(path: str) -> dict:
     if os.path.isdir(path):
@@ -221,6 +240,8 @@ def _read_yaml(path: str) -> dict:
         raise ConfigError(f"{path}: {e}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a UTF-8 text file") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a config") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
