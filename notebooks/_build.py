@@ -1,8 +1,9 @@
-"""Build, and optionally execute, the companion notebooks from the cell sources in ``_src/``.
+"""Build, and optionally execute, the companion notebooks from their sources in ``_src/``.
 
-The notebooks are generated so that their text and code stay reviewable as plain Python. The first cell of
-each notebook says which settings produced its stored outputs; this script writes that sentence to match the
-run it makes.
+Each source ``_src/NN_name.py`` is a jupytext percent-format script (``# %%`` code cells, ``# %% [markdown]``
+text cells), so the notebook code is plain Python that editors, linters and reviews read as such. This script
+turns ``_src/NN_name.py`` into ``NN_name.ipynb`` with ``jupytext``. The first cell of each notebook says which
+settings produced its stored outputs; this script writes that sentence to match the run it makes.
 
 Usage (from the repository root)::
 
@@ -24,15 +25,21 @@ import tempfile
 import time
 from pathlib import Path
 
+import jupytext
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from _src import NOTEBOOKS  # noqa: E402  (cell sources, one module per notebook)
-
+SOURCES = HERE / "_src"
 SMOKE_ENV = "PADDLE_TRICKS_SMOKE"
+
+
+def sources() -> dict[str, Path]:
+    """The notebook sources by key: ``{'01': _src/01_cnn_tricks_handbook.py, ...}``."""
+    return {p.name[:2]: p for p in sorted(SOURCES.glob("[0-9][0-9]_*.py"))}
+
+
+NOTEBOOKS = {key: {"source": path, "file": path.stem + ".ipynb"} for key, path in sources().items()}
 
 
 def settings_sentence(mode: str, seconds: float | None = None) -> str:
@@ -61,11 +68,12 @@ def settings_sentence(mode: str, seconds: float | None = None) -> str:
 
 def build(key: str, mode: str = "none", seconds: float | None = None) -> nbformat.NotebookNode:
     """The notebook ``key`` (e.g. ``'01'``) with its first cell stating ``mode`` ('none', 'smoke', 'real')."""
-    spec = NOTEBOOKS[key]
-    cells = [new_markdown_cell(spec["title"].strip() + "\n\n" + settings_sentence(mode, seconds))]
-    for kind, source in spec["cells"]:
-        source = source.strip("\n")
-        cells.append(new_markdown_cell(source) if kind == "md" else new_code_cell(source))
+    text = jupytext.read(NOTEBOOKS[key]["source"], fmt="py:percent")
+    cells = [new_markdown_cell(c.source) if c.cell_type == "markdown" else new_code_cell(c.source)
+             for c in text.cells]
+    if not cells or cells[0].cell_type != "markdown":
+        raise ValueError(f"{NOTEBOOKS[key]['source'].name}: the first cell must be the Markdown title")
+    cells[0].source = cells[0].source.strip() + "\n\n" + settings_sentence(mode, seconds)
     for i, cell in enumerate(cells):
         cell.id = f"{key}-cell-{i:02d}"          # stable ids keep the diffs of rebuilt notebooks small
     nb = new_notebook(cells=cells)
@@ -93,6 +101,7 @@ def execute(nb: nbformat.NotebookNode, smoke: bool, timeout: int = 1800) -> floa
 
 
 def path_of(key: str) -> Path:
+    """Where notebook ``key`` is stored."""
     return HERE / NOTEBOOKS[key]["file"]
 
 

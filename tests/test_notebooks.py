@@ -1,13 +1,15 @@
-"""The companion notebooks: stored outputs, sources in sync with ``notebooks/_src``, no re-defined layers, and
-a smoke execution of each notebook in a fresh kernel.
+"""The companion notebooks: sources that are real Python, stored outputs in sync with them, no re-defined
+layers, no copied helpers or training loops, and a smoke execution of each notebook in a fresh kernel.
 
-The execution tests (marked ``slow``) run every notebook with ``PADDLE_TRICKS_SMOKE=1`` through ``nbclient``
-and a clean ``python3`` kernel whose working folder is ``notebooks/``; any cell error fails the test, and so
-does a notebook that takes longer than the budget (120 s, ``PADDLE_TRICKS_NOTEBOOK_BUDGET`` overrides it on
-slower machines).
+The sources are jupytext percent-format scripts in ``notebooks/_src``; ``notebooks/_build.py`` turns them into
+the ``.ipynb`` files. The execution tests (marked ``slow``) run every notebook with ``PADDLE_TRICKS_SMOKE=1``
+through ``nbclient`` and a clean ``python3`` kernel whose working folder is ``notebooks/``; any cell error fails
+the test, and so does a notebook that takes longer than the budget (120 s, ``PADDLE_TRICKS_NOTEBOOK_BUDGET``
+overrides it on slower machines).
 """
 import ast
 import importlib
+import io
 import os
 import pathlib
 import re
@@ -134,13 +136,23 @@ def test_package_names_cover_layers_and_models():
     assert {"ACBlock", "BlurPool", "DyReLUB", "RDropLoss", "AsymmNet", "MobileNetV2", "apply_tricks"} <= names
 
 
-def test_stored_notebooks_match_their_sources():
+def _builder():
     saved = list(sys.path)
     sys.path.insert(0, str(NB_DIR))
     try:
-        build = importlib.import_module("_build")
+        return importlib.import_module("_build")
     finally:
         sys.path[:] = saved
+
+
+def test_every_notebook_has_a_source():
+    build = _builder()
+    assert [spec["file"] for spec in build.NOTEBOOKS.values()] == EXPECTED
+    assert [spec["source"].name for spec in build.NOTEBOOKS.values()] == [n[:-6] + ".py" for n in EXPECTED]
+
+
+def test_stored_notebooks_match_their_sources():
+    build = _builder()
     for key, spec in build.NOTEBOOKS.items():
         stored = _read(spec["file"])
         fresh = build.build(key)
@@ -150,6 +162,70 @@ def test_stored_notebooks_match_their_sources():
             "**Stored outputs:**")[0], spec["file"]
         for i, (a, b) in enumerate(zip(stored.cells[1:], fresh.cells[1:]), start=1):
             assert a.source == b.source, f"{spec['file']} cell {i} differs from notebooks/_src: rebuild it"
+
+
+def test_build_reads_the_percent_format(tmp_path, monkeypatch):
+    build = _builder()
+    source = tmp_path / "09_demo.py"
+    source.write_text("# %% [markdown]\n# # Title\n#\n# Text.\n\n# %%\nx = 1\n\n\ny = 2\n\n"
+                      "# %% [markdown]\n# ## Next\n")
+    monkeypatch.setitem(build.NOTEBOOKS, "09", {"source": source, "file": "09_demo.ipynb"})
+    nb = build.build("09")
+    assert [c.cell_type for c in nb.cells] == ["markdown", "code", "markdown"]
+    assert nb.cells[0].source.startswith("# Title\n\nText.\n\n**Stored outputs:** none yet")
+    assert nb.cells[1].source == "x = 1\n\n\ny = 2"
+    assert [c.id for c in nb.cells] == ["09-cell-00", "09-cell-01", "09-cell-02"]
+    source.write_text("# %%\nx = 1\n")
+    with pytest.raises(ValueError, match="Markdown title"):
+        build.build("09")
+
+
+def _sources():
+    return sorted((NB_DIR / "_src").glob("[0-9][0-9]_*.py"))
+
+
+@pytest.mark.parametrize("source", _sources(), ids=lambda p: p.name)
+def test_source_is_clean_python(source):
+    """No syntax error, undefined name or unused import (pyflakes), as for any module of the package."""
+    from pyflakes.api import check
+    from pyflakes.reporter import Reporter
+
+    out = io.StringIO()
+    problems = check(source.read_text(encoding="utf-8"), str(source), Reporter(out, out))
+    assert problems == 0, out.getvalue()
+
+
+def test_pyflakes_check_catches_an_unused_import_and_an_undefined_name():
+    from pyflakes.api import check
+    from pyflakes.reporter import Reporter
+
+    out = io.StringIO()
+    assert check("import os\nprint(undefined_name)\n", "x.py", Reporter(out, out)) == 2
+
+
+def _functions(source) -> set:
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    return {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+
+
+def test_no_helper_is_copied_between_notebooks():
+    """A function written in two notebooks belongs in ``paddle_tricks.utils.notebook``."""
+    seen = {}
+    for source in _sources():
+        for name in _functions(source):
+            assert name not in seen, f"{name} is defined in {seen.get(name)} and {source.name}: share it"
+            seen[name] = source.name
+
+
+def test_no_notebook_trains_by_hand():
+    """Training goes through ``paddle_tricks.engine.trainer.Trainer``: no backward pass, no optimizer."""
+    for source in _sources():
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        calls = {n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
+        assert "backward" not in calls, f"{source.name} runs its own backward pass: use the Trainer"
+        names = {ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+        assert not any(n.startswith("paddle.optimizer.") and not n.startswith("paddle.optimizer.lr")
+                       for n in names), f"{source.name} builds its own optimizer: use the Trainer"
 
 
 @pytest.mark.slow
