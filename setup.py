@@ -21,7 +21,8 @@ setup(
     extras_require={
         "cpu": ["paddlepaddle>=2.6"],
         "gpu": ["paddlepaddle-gpu>=2.6"],
-        "test": ["paddlepaddle>=2.6", "pytest>=7.0", "nbclient>=0.7", "nbformat>=5.7", "ipykernel>=6.0", "pandas>=1.5"],
+        "test": ["paddlepaddle>=2.6", "pytest>=7.0", "nbclient>=0.7", "nbformat>=5.7", "ipykernel>=6.0", "pandas>=1.5",
+                 "jupytext>=1.14", "pyflakes>=3.0"],
     },
     entry_points={"console_scripts": [
         "paddle-tricks-train=paddle_tricks.cli:train_main",
