@@ -16,7 +16,7 @@ import yaml
 
 from paddle_tricks.cli import train_main
 from paddle_tricks.engine.checkpoint import temp_files
-from paddle_tricks.engine.testhooks import ENV
+from pause_train import MARKER
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NORM = {"Normalize": {"mean": [127.5] * 3, "std": [64.0] * 3, "data_format": "CHW"}}
@@ -42,13 +42,11 @@ class Run:
 
     def __init__(self, cfg: str, out: pathlib.Path, *extra, hang: str | None = None):
         env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
-        env.pop(ENV, None)
-        if hang:
-            env[ENV] = hang
         self.out = out
         self.stdout_path = out.parent / f"{out.name}.{time.time_ns()}.stdout"
         self.stdout_file = open(self.stdout_path, "w")
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "tools" / "train.py"), "-c", cfg,
+        launcher = [str(ROOT / "tests" / "pause_train.py"), hang] if hang else [str(ROOT / "tools" / "train.py")]
+        self.proc = subprocess.Popen([sys.executable, *launcher, "-c", cfg,
                                       "-o", f"Global.output_dir={out}", *extra],
                                      stdout=self.stdout_file, stderr=subprocess.PIPE, text=True, env=env)
         self.stderr: list[str] = []
@@ -59,7 +57,7 @@ class Run:
     def _read(self):
         for line in self.proc.stderr:
             self.stderr.append(line)
-            if line.startswith(f"{ENV} reached"):
+            if line.startswith(MARKER):
                 self.marker.set()
 
     def kill_at_marker(self, timeout: float = 120.0) -> int:

@@ -1,10 +1,13 @@
 """Checkpoints and weights, written atomically (``utils.atomic``) and loaded with clear errors.
 
-``load_weights`` checks that a file fits the model and names every mismatched parameter.
+``Checkpointer`` saves and restores everything a run needs to continue (model, optimizer with its LR position,
+EMA, AMP loss scale, epoch, best metric, history, config) and the best weights. ``load_weights`` checks that a
+file fits the model and names every mismatched parameter.
 """
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 
 import numpy as np
 import paddle
@@ -13,20 +16,16 @@ import paddle.nn as nn
 from ..errors import CheckpointError
 from ..utils.atomic import atomic_write, atomic_write_text, remove_stale_temps, temp_files, write_json
 from ..utils.messages import one_line
+from . import run_files
 
-__all__ = ["atomic_save", "atomic_write_text", "load_file", "load_weights", "check_state_fits",
+__all__ = ["Checkpointer", "Progress", "atomic_save", "atomic_write_text", "load_file", "load_weights",
+           "check_state_fits", "optimizer_state_to_portable", "optimizer_state_from_portable",
            "remove_stale_temps", "temp_files", "write_json"]
 
 
-def atomic_save(obj, path: str, before_replace=None) -> None:
-    """``paddle.save(obj, path)`` via a temporary file and a rename.
-
-    Args:
-        obj: what to save.
-        path: the final file.
-        before_replace: called after the temporary file is complete, just before the rename (test hook).
-    """
-    atomic_write(path, lambda tmp: paddle.save(obj, tmp), before_replace)
+def atomic_save(obj, path: str) -> None:
+    """``paddle.save(obj, path)`` via a temporary file and a rename."""
+    atomic_write(path, lambda tmp: paddle.save(obj, tmp))
 
 
 def load_file(path: str):
@@ -76,7 +75,9 @@ def optimizer_state_to_portable(opt_state: dict, network: nn.Layer) -> dict:
 
     Paddle names accumulators after the global unique parameter name (``conv2d_106.w_0_velocity_0``),
     which changes whenever the same net is built in another order or process; this makes the
-    checkpoint loadable into any fresh build of the same architecture.
+    checkpoint loadable into any fresh build of the same architecture. Each key is split at its
+    underscores from the right and the longest prefix that is a parameter name wins: a few dictionary
+    look-ups per key.
     """
     names = {p.name: s for s, p in network.named_parameters()}
     out = {}
@@ -84,8 +85,14 @@ def optimizer_state_to_portable(opt_state: dict, network: nn.Layer) -> dict:
         if key == "master_weights" and isinstance(value, dict):
             out[key] = {f"param::{names.get(k, k)}": v for k, v in value.items()}
             continue
-        match = max((n for n in names if key.startswith(n + "_")), key=len, default=None)
-        out[f"param::{names[match]}::{key[len(match):]}" if match else key] = value
+        prefix = key
+        while "_" in prefix:
+            prefix = prefix.rsplit("_", 1)[0]
+            if prefix in names:
+                out[f"param::{names[prefix]}::{key[len(prefix):]}"] = value
+                break
+        else:
+            out[key] = value
     return out
 
 
@@ -104,3 +111,80 @@ def optimizer_state_from_portable(state: dict, network: nn.Layer) -> dict:
         else:
             out[key] = value
     return out
+
+
+@dataclass
+class Progress:
+    """Where a run stands: epochs finished, the best evaluated epoch so far, and one record per epoch."""
+    epoch: int = 0
+    best: dict = field(default_factory=lambda: {"metric": None, "value": -1.0, "epoch": None})
+    history: list = field(default_factory=list)
+
+
+class Checkpointer:
+    """The checkpoint and best weights of the run in ``output_dir``.
+
+    Args:
+        output_dir: the run folder.
+        network, optimizer: what is saved and restored.
+        ema: the run's ``ModelEMA`` or ``None``.
+        scaler: the AMP ``GradScaler`` or ``None``.
+    """
+
+    def __init__(self, output_dir: str, network: nn.Layer, optimizer, ema=None, scaler=None):
+        self.out, self.network, self.optimizer, self.ema, self.scaler = output_dir, network, optimizer, ema, scaler
+
+    @property
+    def path(self) -> str:
+        """The run's latest checkpoint."""
+        return os.path.join(self.out, run_files.CHECKPOINT)
+
+    def save(self, progress: Progress, config: dict) -> None:
+        """Write the checkpoint after ``progress.epoch`` finished epochs (atomically)."""
+        state = {
+            "model": self.network.state_dict(),
+            "optimizer": optimizer_state_to_portable(self.optimizer.state_dict(), self.network),
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
+            "epoch": progress.epoch,
+            "best": progress.best,
+            "history": progress.history,
+            "config": config,
+        }
+        atomic_save(state, self.path)
+
+    def save_best(self, best: dict, record: dict) -> None:
+        """The weights (and EMA weights) of a new best epoch, and ``best.json``."""
+        atomic_save(self.network.state_dict(), os.path.join(self.out, run_files.BEST))
+        if self.ema is not None:
+            atomic_save(self.ema.weights(), os.path.join(self.out, run_files.BEST_EMA))
+        write_json({**best, "record": record}, os.path.join(self.out, run_files.BEST_JSON))
+
+    def read(self, path: str) -> dict:
+        """The checkpoint at ``path``, checked to be one of this suite's."""
+        ckpt = load_file(path)
+        if not isinstance(ckpt, dict) or "model" not in ckpt:
+            raise CheckpointError(f"{path} is not a training checkpoint of this suite (no 'model' entry)")
+        return ckpt
+
+    def restore(self, path: str, log=print) -> tuple[Progress, dict | None]:
+        """Load model, optimizer (incl. LR position), EMA and AMP scaler from ``path``.
+
+        Returns the run's ``Progress`` and the config saved with the checkpoint (``None`` if it has none).
+        Without an EMA state in the checkpoint the EMA restarts from the restored weights (``self.ema`` is
+        replaced: read it back from here).
+        """
+        ckpt = self.read(path)
+        check_state_fits(self.network, ckpt["model"], what=f"checkpoint {path}")
+        self.network.set_state_dict(ckpt["model"])
+        self.optimizer.set_state_dict(optimizer_state_from_portable(ckpt["optimizer"], self.network))
+        if self.ema is not None:
+            if ckpt.get("ema"):
+                self.ema.set_state_dict(ckpt["ema"])
+            else:
+                log("the checkpoint has no EMA state: the EMA restarts from the current weights")
+                self.ema = type(self.ema)(self.network, self.ema.decay, self.ema.warmup)
+        if self.scaler is not None and ckpt.get("scaler"):
+            self.scaler.load_state_dict(ckpt["scaler"])
+        progress = Progress(int(ckpt["epoch"]), ckpt.get("best", Progress().best), list(ckpt.get("history", [])))
+        return progress, ckpt.get("config")

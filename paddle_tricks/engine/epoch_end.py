@@ -1,0 +1,100 @@
+"""``EpochEnd``: after each epoch, check the weights, evaluate, keep the best, save the checkpoint, log metrics.
+
+The order is what makes a kill at any moment recoverable: the weights are checked to be finite first (else the
+run stops, keeping the previous checkpoint), then the best weights, the checkpoint, and only then
+``metrics.jsonl``, so the files on disk never run ahead of the checkpoint a resume would start from.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import numpy as np
+from paddle.callbacks import Callback
+
+from ..utils.atomic import atomic_write_text
+from . import run_files
+from .callbacks import TrainingDiverged, divergence_hint, nonfinite_tensors
+
+__all__ = ["EpochEnd", "epoch_metrics"]
+
+
+class EpochEnd(Callback):
+    """Evaluation, history, checkpoints and the best model at the end of each epoch.
+
+    Args:
+        trainer: the ``Trainer`` whose components (model, EMA, optimizer, checkpointer, progress) are used.
+        log, warn: where the epoch line and warnings go.
+    """
+
+    def __init__(self, trainer, log=print, warn=print):
+        super().__init__()
+        self.t, self.log, self.warn = trainer, log, warn
+        self.started = time.time()
+
+    def on_epoch_begin(self, epoch=None, logs=None):
+        self.started = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.end_epoch(self.t.start_epoch + epoch, logs or {}, time.time() - self.started)
+
+    def end_epoch(self, epoch: int, train_logs: dict, seconds: float) -> None:
+        """Everything that happens after run epoch ``epoch`` (0-based) has trained."""
+        t = self.t
+        cfg, progress = t.cfg, t.progress
+        last = epoch + 1 == t.epochs
+        self.check_finite(epoch)
+        record = {"epoch": epoch + 1, "lr": float(t.optimizer.get_lr()), "time": round(seconds, 2)}
+        record.update({f"train_{k}": v for k, v in epoch_metrics(train_logs).items()})
+        if t.amp_counter is not None:
+            record["amp_skipped_steps"] = t.amp_counter.epoch_skipped
+            scale = t.amp_counter.loss_scale()
+            if scale is not None:
+                record["amp_loss_scale"] = scale
+        if (epoch + 1) % cfg["Global"]["eval_interval"] == 0 or last:
+            record.update({f"eval_{k}": v for k, v in t.evaluate().items()})
+            if t.ema is not None:
+                record.update({f"ema_{k}": v for k, v in t.evaluate(ema=True).items()})
+            key = "ema_top1" if t.ema is not None else "eval_top1"
+            if not np.isfinite(record.get("eval_loss", 0.0)) and t.main:
+                # finite but huge weights: not stopped (the weights can still recover), but said loudly
+                self.warn(f"the evaluation loss is {record['eval_loss']} after epoch {epoch + 1} although every "
+                          f"weight is finite: the run is probably diverging. {divergence_hint(t.amp is not None)}")
+            if record[key] > progress.best["value"]:
+                progress.best = {"metric": key, "value": record[key], "epoch": epoch + 1}
+                if t.main:
+                    t.checkpointer.save_best(progress.best, record)
+        progress.history.append(record)
+        progress.epoch = epoch + 1
+        if not t.main:
+            return
+        t.checkpointer.save(progress, cfg)
+        atomic_write_text("".join(json.dumps(r) + "\n" for r in progress.history),
+                          os.path.join(t.out, run_files.METRICS))
+        if t.vdl is not None:
+            t.vdl.log_epoch(record)
+        if "eval_top1" in record:
+            ema = f", EMA top-1 {record['ema_top1']:.4f}" if "ema_top1" in record else ""
+            self.log(f"epoch {epoch + 1}/{t.epochs}: eval top-1 {record['eval_top1']:.4f}{ema} "
+                     f"(best {progress.best['value']:.4f} at epoch {progress.best['epoch']})")
+
+    def check_finite(self, epoch: int) -> None:
+        """Stop before saving if any weight or BN statistic is NaN/Inf (a last-step blow-up the loss missed)."""
+        bad = nonfinite_tensors(self.t.network, buffers=True)
+        if bad:
+            more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
+            raise TrainingDiverged(f"the weights became NaN/Inf during epoch {epoch + 1} ({bad[0]}{more}); "
+                                   f"{self.t.kept()}. {divergence_hint(self.t.amp is not None)}")
+
+
+def epoch_metrics(logs: dict) -> dict:
+    """``{loss, top1, top5}`` from hapi logs: ``loss`` is the epoch-mean cross-entropy (hapi's own ``loss``
+    is the last batch's, so it is dropped), accuracies are accumulated over the epoch."""
+    out = {}
+    for k, v in logs.items():
+        if k in ("step", "batch_size", "loss"):
+            continue
+        v = float(v[0] if isinstance(v, (list, tuple)) else v)
+        out["loss" if k == "ce" else k.replace("acc_", "")] = v
+    return out
