@@ -4,7 +4,7 @@ An ablation is a folder of configs (``configs/ablations/``): a base config, and 
 trick whose ``_base_`` is that base (a path relative to the delta file, or a list holding it). Every
 ``*.yaml`` of the base's folder whose ``_base_`` resolves to the base file is a variant, named after its
 file (``acblock.yaml`` → ``acblock``). :func:`plan` makes one job per (variant, seed): a
-``tools/train.py`` subprocess with ``-o Global.output_dir=<out>/<name>_s<seed> -o Global.seed=<seed>``
+``python -m paddle_tricks train`` subprocess with ``-o Global.output_dir=<out>/<name>_s<seed> -o Global.seed=<seed>``
 and ``--resume``, so an interrupted job continues from its last epoch and a finished one is skipped
 (the base is named ``base``). Extra ``-o`` overrides (for example a shorter ``Global.epochs``) go to every
 job, so base and variants always share the budget.
@@ -13,10 +13,10 @@ job, so base and variants always share the budget.
 again with other seeds, so the noise between seeds can be set against the differences between tricks.
 At the end :func:`paddle_tricks.report.compare.compare_runs` writes the per-run table and plots, and
 ``ablation.md`` adds one row per variant (mean over seeds, difference to the base). ``ablate_main`` is
-``tools/ablate.py``::
+``paddle-tricks ablate`` (``tools/ablate.py``)::
 
-    python tools/ablate.py -c configs/ablations/base_resnet18_shapes.yaml --tricks acblock,se --seeds 0,1
-    python tools/ablate.py -c configs/ablations/base_resnet18_shapes.yaml --dry-run   # commands for a queue
+    paddle-tricks ablate -c ablations/base_resnet18_shapes --tricks acblock,se --seeds 0,1
+    paddle-tricks ablate -c ablations/base_resnet18_shapes --dry-run   # commands for a queue
 """
 from __future__ import annotations
 
@@ -39,8 +39,7 @@ __all__ = ["Variant", "Job", "discover_variants", "select_variants", "plan", "jo
            "ablation_table", "ablate", "ablate_main", "BASE_NAME"]
 
 BASE_NAME = "base"
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_TRAIN = os.path.join(_REPO, "tools", "train.py")
+TRAIN_COMMAND = [sys.executable, "-m", "paddle_tricks", "train"]   # works from any folder, installed or not
 
 
 @dataclass
@@ -65,14 +64,15 @@ class Job:
         return f"{self.variant.name}_s{self.seed}"
 
     def args(self) -> list[str]:
-        """The arguments of ``tools/train.py``."""
+        """The arguments of ``paddle-tricks train``."""
         out = ["-c", self.variant.config]
         for o in self.overrides:
             out += ["-o", o]
         return out + ["-o", f"Global.output_dir={self.out_dir}", "-o", f"Global.seed={self.seed}", "--resume"]
 
-    def command(self, python: str = "python", train: str = "tools/train.py") -> list[str]:
-        return [python, train] + self.args()
+    def command(self) -> list[str]:
+        """The command a user would type for this run."""
+        return ["paddle-tricks", "train"] + self.args()
 
 
 def _bases_of(path: str) -> list[str]:
@@ -160,19 +160,26 @@ def _duration(s: float) -> str:
     return f"{s // 3600}h {s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m {s % 60:02d}s"
 
 
+def _env_finding_this_package() -> dict:
+    """The environment with this copy of ``paddle_tricks`` first on the path (a checkout not installed)."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": here + (os.pathsep + path if path else "")}
+
+
 def run_jobs(jobs: list[Job], log_dir: str, train_cmd: list[str] | None = None, log=print) -> dict[str, str]:
     """Run the jobs one after the other, skipping finished ones; returns ``{job name: status}``.
 
     Args:
         jobs: from :func:`plan`.
         log_dir: each job's output goes to ``<log_dir>/<job>.log``.
-        train_cmd: the command that takes the ``tools/train.py`` arguments (default: this Python and
-            ``tools/train.py``).
+        train_cmd: the command that takes the ``paddle-tricks train`` arguments (default:
+            ``python -m paddle_tricks train`` with this Python).
         log: where progress lines go.
 
     A failed job is reported and the others still run.
     """
-    train_cmd = train_cmd or [sys.executable, _TRAIN]
+    train_cmd = train_cmd or TRAIN_COMMAND
     os.makedirs(log_dir, exist_ok=True)
     status: dict[str, str] = {}
     for i, job in enumerate(jobs, 1):
@@ -187,7 +194,8 @@ def run_jobs(jobs: list[Job], log_dir: str, train_cmd: list[str] | None = None, 
         with open(path, "a", encoding="utf-8") as f:
             f.write(f"$ {shlex.join(train_cmd + job.args())}\n")
             f.flush()
-            rc = subprocess.run(train_cmd + job.args(), stdout=f, stderr=subprocess.STDOUT).returncode
+            rc = subprocess.run(train_cmd + job.args(), stdout=f, stderr=subprocess.STDOUT,
+                                env=_env_finding_this_package()).returncode
         took = _duration(time.time() - start)
         if rc == 0:
             log(f"{head}: done in {took}")
@@ -280,7 +288,7 @@ def ablate(base: str, tricks: list[str] | None = None, seeds: list[int] | None =
         latency: measure the CPU latency of each exported model in the comparison.
         repeats: timed runs of each latency measurement.
         threads: CPU math threads of the latency measurement.
-        train_cmd: the training command (default: this Python and ``tools/train.py``).
+        train_cmd: the training command (default: ``python -m paddle_tricks train`` with this Python).
         command: the command line, recorded in the report.
         log: where progress lines go.
     """
@@ -305,7 +313,7 @@ def ablate(base: str, tricks: list[str] | None = None, seeds: list[int] | None =
                 print(shlex.join(job.command()))
             print(f"# then the best variant of the first pass with seed(s) {','.join(map(str, confirm_seeds))} "
                   f"(picked automatically when run without --dry-run)")
-        print(f"# then: python tools/compare.py {shlex.quote(out)}/*_s* --out {shlex.quote(os.path.join(out, 'report'))}")
+        print(f"# then: paddle-tricks compare {shlex.quote(out)}/*_s* --out {shlex.quote(os.path.join(out, 'report'))}")
         return 0
     status = run_jobs(jobs, os.path.join(out, "logs"), train_cmd, log)
     from .report.compare import compare_runs
@@ -357,8 +365,9 @@ def _int_list(text: str, what: str) -> list[int]:
 
 @user_errors
 def ablate_main(argv=None) -> int:
-    """``tools/ablate.py``: run a base config and its trick variants, then compare them."""
+    """``paddle-tricks ablate``: run a base config and its trick variants, then compare them."""
     parser = argparse.ArgumentParser(
+        prog="paddle-tricks ablate",
         description="Train a base config and each of its trick variants (the configs beside it whose _base_ is "
                     "the base) with the same seeds and budget, one after the other, then compare them.")
     parser.add_argument("-c", "--config", required=True, help="the base config, e.g. "
@@ -384,6 +393,7 @@ def ablate_main(argv=None) -> int:
         raise UserError(f"{bad[0]}: the output folder and seed of each run are set by ablate (--out, --seeds)")
     from .utils.console import quiet
     quiet()
-    command = "python tools/ablate.py " + shlex.join(sys.argv[1:] if argv is None else argv)
-    return ablate(args.config, tricks, seeds, args.out, args.override, args.dry_run, confirm, args.latency,
+    command = "paddle-tricks ablate " + shlex.join(sys.argv[1:] if argv is None else argv)
+    from .configs import resolve_config
+    return ablate(resolve_config(args.config), tricks, seeds, args.out, args.override, args.dry_run, confirm, args.latency,
                   args.repeats, args.threads, command=command, log=lambda m: print(m, file=sys.stderr))

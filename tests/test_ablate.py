@@ -64,7 +64,7 @@ def test_dry_run_prints_one_command_per_variant_and_seed(folder, tmp_path, capsy
     out = tmp_path / "out"
     assert ablate_main(["-c", base, "--seeds", "0,1", "--dry-run", "--out", str(out),
                         "-o", "Global.epochs=2"]) == 0
-    lines = [ln for ln in capsys.readouterr().out.splitlines() if "tools/train.py" in ln and not ln.startswith("#")]
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if "paddle-tricks train" in ln and not ln.startswith("#")]
     assert len(lines) == 3 * 2  # base + 2 variants, 2 seeds
     seen = set()
     for ln in lines:

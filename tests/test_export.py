@@ -7,7 +7,8 @@ import pytest
 from paddle_tricks.config import load_config
 from paddle_tricks.deploy import reparameterize
 from paddle_tricks.models import build_network
-from paddle_tricks.export import ExportError, export_main, export_network
+from paddle_tricks.cli.export import export_main
+from paddle_tricks.export import ExportError, export_network
 from paddle_tricks.models import create_model
 from helpers import randomise_bn as _randomise_bn
 

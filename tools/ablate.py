@@ -1,14 +1,13 @@
-"""Run a base config and its trick variants with the same seeds and budget, then compare them.
+"""Run a base config and its trick variants, then compare: ``python tools/ablate.py -c ablations/base_resnet18_shapes``.
 
-``python tools/ablate.py -c configs/ablations/base_resnet18_shapes.yaml [--tricks acblock,se] [--seeds 0,1]
-[--confirm-seeds 1] [--dry-run] [--out DIR] [-o Global.epochs=3]``
+The same as ``paddle-tricks ablate``; this wrapper runs it from a checkout without installing.
 """
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from paddle_tricks.ablate import ablate_main  # noqa: E402
+from paddle_tricks.cli import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(ablate_main())
+    sys.exit(main(["ablate", *sys.argv[1:]]))

@@ -1,10 +1,13 @@
-"""Evaluate trained weights: ``python tools/eval.py -c CONFIG [--weights PATH | --ema]``."""
+"""Evaluate trained weights: ``python tools/eval.py -c CONFIG_OR_RUN_FOLDER [--weights PATH | --ema]``.
+
+The same as ``paddle-tricks eval``; this wrapper runs it from a checkout without installing.
+"""
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from paddle_tricks.cli import eval_main  # noqa: E402
+from paddle_tricks.cli import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(eval_main())
+    sys.exit(main(["eval", *sys.argv[1:]]))

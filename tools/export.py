@@ -1,14 +1,13 @@
-"""Fuse and export a config's network: ``python tools/export.py -c CONFIG [--weights PATH] [--out DIR] [--input-size 224]``.
+"""Fuse and export a trained network: ``python tools/export.py -c CONFIG_OR_RUN_FOLDER [--format paddle|onnx] [--out DIR]``.
 
-Reparameterises (ACBlock and conv+BN fusion), saves with ``paddle.jit.save``, reloads the saved program and
-checks it against the dygraph eval output (see ``paddle_tricks.export``).
+The same as ``paddle-tricks export``; this wrapper runs it from a checkout without installing.
 """
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from paddle_tricks.export import export_main  # noqa: E402
+from paddle_tricks.cli import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(export_main())
+    sys.exit(main(["export", *sys.argv[1:]]))

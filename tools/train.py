@@ -1,10 +1,13 @@
-"""Train a model from a YAML config: ``python tools/train.py -c configs/quickstart.yaml [-o Section.key=value]``."""
+"""Train a model from a YAML config: ``python tools/train.py -c quickstart [-o Section.key=value]``.
+
+The same as ``paddle-tricks train``; this wrapper runs it from a checkout without installing.
+"""
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from paddle_tricks.cli import train_main  # noqa: E402
+from paddle_tricks.cli import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(train_main())
+    sys.exit(main(["train", *sys.argv[1:]]))

@@ -1,0 +1,22 @@
+"""``paddle-tricks configs``: list the shipped configs, which ``-c`` takes by name."""
+from __future__ import annotations
+
+import argparse
+
+from ..utils.console import user_errors
+
+__all__ = ["configs_main"]
+
+
+@user_errors
+def configs_main(argv=None) -> int:
+    """Print the name of every shipped config, then the folder they are installed in."""
+    parser = argparse.ArgumentParser(prog="paddle-tricks configs",
+                                     description="List the shipped configs (use a name with -c).")
+    parser.add_argument("--path", action="store_true", help="print the file of each config beside its name")
+    args = parser.parse_args(argv)
+    from ..configs import CONFIG_DIR, list_configs, resolve_config
+    for name in list_configs():
+        print(f"{name:<40} {resolve_config(name)}" if args.path else name)
+    print(f"(installed in {CONFIG_DIR}; e.g. paddle-tricks train -c quickstart)")
+    return 0
