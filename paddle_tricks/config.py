@@ -12,91 +12,39 @@ are merged over it, section by section. ``-o`` values are parsed as YAML (``-o G
 from __future__ import annotations
 
 import copy
-import difflib
-import math
 import os
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
+from .data.registry import DATASETS, check_dataset_options
 from .errors import ConfigError
+from .losses import LOSSES
+from .models.registry import MODELS, check_model_options
+from .optim import LR_SCHEDULES, OPTIMIZERS
+from .utils.schema import (Key, boolean, choice, int_range, mapping, nonneg_int, num, pos_int, sequence,
+                           shown, string)
+from .utils.schema import is_int as _is_int
+from .utils.schema import nearest as _nearest
 
 __all__ = ["SCHEMA", "load_config", "parse_overrides", "apply_overrides", "validate", "dump_config",
            "ConfigError"]
 
 
-@dataclass(frozen=True)
-class Key:
-    """One config key: a type check, a default and a one-line meaning."""
-
-    check: Callable[[Any], bool]
-    kind: str
-    default: Any
-    help: str = ""
-
-
-def _is_int(v):
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_num(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def pos_int(default, help=""):
-    return Key(lambda v: _is_int(v) and v > 0, "a positive integer", default, help)
-
-
-def nonneg_int(default, help=""):
-    return Key(lambda v: _is_int(v) and v >= 0, "an integer >= 0", default, help)
-
-
-def num(default, help="", lo=None, hi=None, lo_open=False, hi_open=False, optional=False):
-    def check(v):
-        if v is None:
-            return optional
-        if not _is_num(v) or not math.isfinite(v):
-            return False
-        if lo is not None and (v < lo or (lo_open and v == lo)):
-            return False
-        if hi is not None and (v > hi or (hi_open and v == hi)):
-            return False
-        return True
-    lo_s = "" if lo is None else f"{'>' if lo_open else '>='} {lo}"
-    hi_s = "" if hi is None else f"{'<' if hi_open else '<='} {hi}"
-    rng = " and ".join(s for s in (lo_s, hi_s) if s)
-    return Key(check, "a number" + (f" {rng}" if rng else "") + (" or null" if optional else ""), default, help)
-
-
-def boolean(default, help=""):
-    return Key(lambda v: isinstance(v, bool), "true or false", default, help)
-
-
-def string(default, help="", optional=False):
-    return Key(lambda v: isinstance(v, str) or (optional and v is None),
-               "a string" + (" or null" if optional else ""), default, help)
-
-
-def choice(default, options, help="", optional=False):
-    return Key(lambda v: v in options or (optional and v is None),
-               "one of " + ", ".join(str(o) for o in options) + (" or null" if optional else ""), default, help)
-
-
-def mapping(help=""):
-    return Key(lambda v: isinstance(v, dict), "a mapping", {}, help)
-
-
-def sequence(default, help="", item=None, kind="a list"):
-    return Key(lambda v: isinstance(v, list) and (item is None or all(item(i) for i in v)), kind, default, help)
-
+# A softmax over one class always outputs probability 1: the loss is 0 and nothing is learned.
+ONE_CLASS = "Arch.num_classes must be at least 2 (a softmax over one class always gives probability 1, " \
+    "so its loss is 0 and nothing is learned)"
+# NumPy seeds its generators with integers below 2**32; the data order and workers derive theirs from this one.
+MAX_SEED = 2 ** 32 - 1
+# 100,000 classes need a 400 MB head on a 1024-feature backbone (ImageNet-21k has 21,841).
+MAX_CLASSES = 100_000
 
 SCHEMA: dict[str, dict[str, Key]] = {
     "Global": {
         "output_dir": string("output/run", "folder for checkpoints, logs and the resolved config"),
         "epochs": pos_int(10, "training epochs"),
         "device": choice("auto", ["auto", "gpu", "cpu"], "auto = GPU when Paddle has CUDA and one is visible"),
-        "seed": nonneg_int(42, "seed for Python, NumPy and Paddle (reproducible runs)"),
+        "seed": int_range(42, 0, MAX_SEED, "seed for Python, NumPy and Paddle (reproducible runs)"),
         "eval_interval": pos_int(1, "evaluate every N epochs (and always after the last)"),
         "log_freq": pos_int(10, "progress-bar update every N steps"),
         "resume": string(None, "null, 'auto' (resume if a checkpoint exists) or a checkpoint path", optional=True),
@@ -104,28 +52,25 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "Arch": {
         "name": string(None, "registered model name (paddle_tricks.models.list_models())"),
-        "num_classes": pos_int(1000, "number of classes"),
-        "options": mapping("extra keyword arguments of the model constructor"),
+        "num_classes": pos_int(1000, f"number of classes, 2 to {MAX_CLASSES:,}"),
+        "options": mapping("options of the model, checked against its constructor's signature"),
         "tricks": mapping("tricks switched on for the whole net (see paddle_tricks.tricks)"),
         "pretrained": string(None, "weights (.pdparams) to start from", optional=True),
     },
     "Data": {
-        "dataset": choice("caltech16", ["caltech16", "quickstart", "fashion_mnist", "folder"], "dataset kind"),
+        "dataset": choice("caltech16", DATASETS.names, "dataset (paddle_tricks.data.DATASETS)"),
         "root": string(None, "dataset folder (Caltech-101 root, Fashion-MNIST folder, ...)", optional=True),
         "batch_size": pos_int(32, "training batch size (per process)"),
-        "eval_batch_size": Key(lambda v: v is None or (_is_int(v) and v > 0), "a positive integer or null",
-                               None, "evaluation batch size (default: batch_size)"),
+        "eval_batch_size": pos_int(None, "evaluation batch size (default: batch_size)", optional=True),
         "num_workers": nonneg_int(0, "DataLoader worker processes"),
         "train_transforms": sequence([], "list of {TransformName: {args}}"),
         "eval_transforms": sequence([], "list of {TransformName: {args}}"),
-        "options": mapping("extra keyword arguments of the dataset"),
-        "limit_train": Key(lambda v: v is None or (_is_int(v) and v > 0), "a positive integer or null", None,
-                           "use only the first N training samples (smoke tests)"),
-        "limit_eval": Key(lambda v: v is None or (_is_int(v) and v > 0), "a positive integer or null", None,
-                          "use only the first N evaluation samples (smoke tests)"),
+        "options": mapping("options of the dataset, checked against the ones it declares"),
+        "limit_train": pos_int(None, "use only the first N training samples (smoke tests)", optional=True),
+        "limit_eval": pos_int(None, "use only the first N evaluation samples (smoke tests)", optional=True),
     },
     "Optimizer": {
-        "name": choice("Momentum", ["Momentum", "SGD", "AdamW"], "optimizer"),
+        "name": choice("Momentum", OPTIMIZERS.names, "optimizer (paddle_tricks.optim.OPTIMIZERS)"),
         "momentum": num(0.9, "momentum (Momentum)", lo=0, hi=1, hi_open=True),
         "nesterov": boolean(False, "Nesterov momentum (Momentum)"),
         "weight_decay": num(1e-4, "L2 decay (Momentum/SGD) or decoupled decay (AdamW)", lo=0),
@@ -135,7 +80,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "grad_clip": num(None, "clip the global gradient norm to this value", lo=0, lo_open=True, optional=True),
     },
     "LR": {
-        "name": choice("Cosine", ["Constant", "Cosine", "CosineWarmup", "Piecewise"], "learning-rate schedule"),
+        "name": choice("Cosine", LR_SCHEDULES.names, "learning-rate schedule (paddle_tricks.optim.LR_SCHEDULES)"),
         "base_lr": num(0.01, "peak learning rate", lo=0, lo_open=True),
         "warmup_epochs": num(0, "linear warm-up length in epochs (CosineWarmup)", lo=0),
         "warmup_start_lr": num(0.0, "learning rate at the first warm-up step", lo=0),
@@ -145,7 +90,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "gamma": num(0.1, "Piecewise factor", lo=0, lo_open=True),
     },
     "Loss": {
-        "name": choice("CrossEntropy", ["CrossEntropy"], "loss"),
+        "name": choice("CrossEntropy", LOSSES.names, "loss (paddle_tricks.losses.LOSSES)"),
         "label_smoothing": num(0.0, "label smoothing epsilon", lo=0, hi=1, hi_open=True),
         "rdrop_alpha": num(0.0, "R-Drop weight of the symmetric KL term; > 0 turns R-Drop on", lo=0),
     },
@@ -153,6 +98,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "enable": boolean(False, "keep an exponential moving average of the weights"),
         "decay": num(0.9999, "EMA decay", lo=0, hi=1, lo_open=True, hi_open=True),
         "warmup": boolean(True, "use min(decay, (1+t)/(10+t)) so short runs are not stuck near the init"),
+        "interval": pos_int(1, "update the EMA every N optimizer steps, with decay**N"),
     },
     "AMP": {
         "enable": boolean(False, "automatic mixed precision (GPU only; CPU trains in fp32)"),
@@ -167,11 +113,6 @@ SCHEMA: dict[str, dict[str, Key]] = {
 }
 
 SECTIONS = list(SCHEMA)
-
-
-def _nearest(name: str, candidates) -> str:
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
-    return f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(candidates)}"
 
 
 def defaults() -> dict:
@@ -338,10 +279,9 @@ def validate(cfg: dict) -> dict:
             if isinstance(key.default, float) and _is_int(v):
                 v = float(v)
             if not key.check(v):
-                raise ConfigError(f"{sec}.{k} must be {key.kind}, got {v!r}")
+                raise ConfigError(f"{sec}.{k} must be {key.kind}, got {shown(v)}")
             full[sec][k] = v
-    if not full["Arch"]["name"]:
-        raise ConfigError("Arch.name is missing: name a model (paddle_tricks.models.list_models())")
+    _check_components(full)
     g, lr = full["Global"], full["LR"]
     if lr["warmup_epochs"] and lr["name"] != "CosineWarmup":
         raise ConfigError(f"LR.warmup_epochs is only used by LR.name=CosineWarmup, not {lr['name']}")
@@ -360,6 +300,21 @@ def validate(cfg: dict) -> dict:
                 raise ConfigError(f"Data.{which}[{i}] must be a name or a one-key mapping "
                                   f"{{Name: {{args}}}}, got {t!r}")
     return full
+
+
+def _check_components(full: dict) -> None:
+    """The model and dataset exist, their options are theirs and in bounds, and the head has >= 2 classes."""
+    arch, data = full["Arch"], full["Data"]
+    if not arch["name"]:
+        raise ConfigError("Arch.name is missing: name a model (paddle_tricks.models.list_models())")
+    if arch["num_classes"] == 1:
+        raise ConfigError(ONE_CLASS)
+    if arch["num_classes"] > MAX_CLASSES:
+        raise ConfigError(f"Arch.num_classes must be at most {MAX_CLASSES:,}, got {arch['num_classes']}")
+    if arch["name"] not in MODELS:
+        raise ConfigError(f"Arch.name: {MODELS.unknown(arch['name'])}")
+    arch["options"] = check_model_options(arch["name"], arch["options"], "Arch.options")
+    data["options"] = check_dataset_options(data["dataset"], data["options"], "Data.options")
 
 
 def load_config(path: str, overrides: list[str] | None = None) -> dict:

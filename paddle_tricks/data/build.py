@@ -8,90 +8,26 @@ import numpy as np
 import paddle
 
 from ..errors import ConfigError, DataError, UserError
-from .image_list import warn_user
+from .registry import DATASETS, check_dataset_options
 from .transforms import build_transforms
 
-
-__all__ = ["build_datasets", "build_loader", "EpochShuffleSampler", "InlineLoader", "DATASETS"]
-
-DATASETS = ("caltech16", "quickstart", "fashion_mnist", "folder")
-
-
-def _check_options(fn, options: dict, where: str):
-    import inspect
-    params = inspect.signature(fn).parameters
-    for k in options:
-        if k not in params or k in ("mode", "transform", "root"):
-            valid = [p for p in params if p not in ("mode", "transform", "root")]
-            raise ConfigError(f"Data.options.{k} is not an option of {where}; valid: {', '.join(valid)}")
-
-
-def _folder_dataset(root: str, mode: str, transform, classes: list[str] | None = None):
-    """An ImageNet-style folder: ``root/{train,eval}/<class>/<image>``.
-
-    Hidden files (``.DS_Store``) and sub-folders of a class folder are ignored; every other file is checked
-    by ``ImageListDataset``. The eval split takes the train split's ``classes`` so labels agree: an eval
-    class that training lacks is an error, a missing one a warning.
-    """
-    from .image_list import ImageListDataset, list_image_files
-    split = os.path.join(root, mode)
-    if not os.path.isdir(split):
-        raise DataError(f"dataset folder {split} not found: Data.dataset=folder expects {root}/train/<class>/ "
-                        f"and {root}/eval/<class>/")
-    found = sorted(d for d in os.listdir(split) if os.path.isdir(os.path.join(split, d)) and not d.startswith("."))
-    if classes is None:
-        classes = found
-    else:
-        extra = [c for c in found if c not in classes]
-        if extra:
-            raise DataError(f"{split} has class folder(s) the train split lacks: {', '.join(extra[:5])}")
-        absent = [c for c in classes if c not in found]
-        if absent:
-            warn_user(f"{len(absent)} class folder(s) missing in {split}: {', '.join(absent[:5])}")
-    samples = []
-    empty = []
-    for i, c in enumerate(classes):
-        folder = os.path.join(split, c)
-        files = list_image_files(folder) if os.path.isdir(folder) else []
-        if os.path.isdir(folder) and not files:
-            empty.append(c)
-        samples += [(os.path.join(folder, f), i) for f in files]
-    if empty:
-        warn_user(f"{len(empty)} empty class folder(s) in {split}: {', '.join(empty)}")
-    if not samples:
-        raise DataError(f"no image found under {split}")
-    return ImageListDataset(samples, classes, transform, split=mode)
+__all__ = ["build_datasets", "build_loader", "EpochShuffleSampler", "InlineLoader"]
 
 
 def build_datasets(data_cfg: dict, seed: int = 0):
-    """``(train_set, eval_set)`` for ``Data.dataset``; both have ``classes``."""
-    kind, root, opts = data_cfg["dataset"], data_cfg["root"], dict(data_cfg["options"])
+    """``(train_set, eval_set)`` for ``Data.dataset`` (a ``DATASETS`` entry); both have ``classes``.
+
+    ``Data.options`` is checked against the dataset's declared options before anything is read or drawn.
+    """
+    kind, root = data_cfg["dataset"], data_cfg["root"]
+    try:
+        build = DATASETS.get(kind)
+    except KeyError as e:
+        raise ConfigError(f"Data.dataset: {e}") from None
+    opts = check_dataset_options(kind, dict(data_cfg["options"]))
     t_train = build_transforms(data_cfg["train_transforms"], "Data.train_transforms")
     t_eval = build_transforms(data_cfg["eval_transforms"], "Data.eval_transforms")
-    if kind == "quickstart":
-        from .quickstart import ShapesDataset
-        _check_options(ShapesDataset, opts, "the quickstart dataset")
-        opts.setdefault("seed", seed)
-        try:
-            train, evals = ShapesDataset("train", t_train, **opts), ShapesDataset("eval", t_eval, **opts)
-        except (TypeError, ValueError) as e:
-            raise ConfigError(f"Data.options: {e}") from None
-    elif kind == "caltech16":
-        from .caltech16 import Caltech16
-        train, evals = Caltech16(root, "train", t_train), Caltech16(root, "eval", t_eval)
-    elif kind == "fashion_mnist":
-        from .fashion_mnist import FashionMNIST
-        if not root or not os.path.isdir(root):
-            raise DataError(f"Fashion-MNIST folder '{root}' not found: set Data.root to the folder holding the "
-                            f"four *-ubyte.gz files")
-        train, evals = FashionMNIST(root, "train", t_train), FashionMNIST(root, "test", t_eval)
-    elif kind == "folder":
-        if not root:
-            raise ConfigError("Data.root must be set for Data.dataset=folder")
-        train = _folder_dataset(root, "train", t_train)
-        evals = _folder_dataset(root, "eval", t_eval, classes=train.classes)
-    else:  # the schema already restricts the names
-        raise ConfigError(f"unknown dataset {kind}")
+    train, evals = build(root, opts, t_train, t_eval, seed)
     for split, ds in (("training", train), ("evaluation", evals)):
         if len(ds) == 0:
             raise DataError(f"the {split} set of Data.dataset={kind} is empty; check Data.root and Data.options")
@@ -137,7 +73,7 @@ class EpochShuffleSampler(paddle.io.Sampler):
         self.epoch = epoch
 
     def __iter__(self):
-        order = (np.random.RandomState(self.seed + self.epoch).permutation(self.n) if self.shuffle
+        order = (np.random.RandomState((self.seed + self.epoch) % 2 ** 32).permutation(self.n) if self.shuffle
                  else np.arange(self.n))
         total = -(-self.n // self.nranks) * self.nranks
         order = np.concatenate([order, order[: total - self.n]])

@@ -13,6 +13,7 @@ import os
 from ..errors import DataError
 from .archive import extract_archive
 from .image_list import ImageListDataset
+from .registry import register_dataset
 
 __all__ = ["CALTECH16_CLASSES", "caltech16_split", "derive_caltech16_classes", "find_caltech101_root",
            "Caltech16", "CALTECH101_ARCHIVES"]
@@ -98,3 +99,9 @@ def Caltech16(root: str, mode: str = "train", transform=None, check: bool = True
         raise ValueError(f"mode must be 'train' or 'eval', got {mode!r}")
     train, evals = caltech16_split(root)
     return ImageListDataset(train if mode == "train" else evals, CALTECH16_CLASSES, transform, check=check)
+
+
+@register_dataset("caltech16")
+def build_caltech16(root, options: dict, train_transform, eval_transform, seed: int):
+    """Caltech-16 from the Caltech-101 at ``root`` (a folder or the official archive); no options."""
+    return Caltech16(root, "train", train_transform), Caltech16(root, "eval", eval_transform)

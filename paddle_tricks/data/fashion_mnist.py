@@ -18,6 +18,7 @@ import numpy as np
 import paddle
 
 from ..errors import DataError
+from .registry import register_dataset
 
 __all__ = ["FashionMNIST", "FASHION_MNIST_CLASSES", "FASHION_MNIST_FILES", "read_idx"]
 
@@ -136,3 +137,12 @@ class FashionMNIST(paddle.io.Dataset):
         if self.transform is not None:
             img = self.transform(img)
         return img, np.array(self.labels[idx], dtype=np.int64)
+
+
+@register_dataset("fashion_mnist")
+def build_fashion_mnist(root, options: dict, train_transform, eval_transform, seed: int):
+    """The Fashion-MNIST train and test splits from the folder ``root``; no options."""
+    if not root or not os.path.isdir(root):
+        raise DataError(f"Fashion-MNIST folder '{root}' not found: set Data.root to the folder holding the "
+                        f"four *-ubyte.gz files")
+    return FashionMNIST(root, "train", train_transform), FashionMNIST(root, "test", eval_transform)

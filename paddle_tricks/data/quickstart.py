@@ -10,11 +10,41 @@ import numpy as np
 import paddle
 from PIL import Image, ImageDraw
 
-__all__ = ["ShapesDataset", "SHAPES", "COLOURS", "QUICKSTART_CLASSES"]
+from ..utils.schema import int_range
+from .registry import register_dataset
+
+__all__ = ["ShapesDataset", "SHAPES", "COLOURS", "QUICKSTART_CLASSES", "MAX_IMAGE_BYTES", "check_budget"]
 
 SHAPES = ["disc", "square", "triangle", "cross"]
 COLOURS = {"red": (220, 40, 40), "green": (40, 180, 60), "blue": (40, 70, 220), "yellow": (230, 210, 40)}
 QUICKSTART_CLASSES = [f"{c}_{s}" for s in SHAPES for c in COLOURS]
+# The generated images are held in memory; 1 GiB of pixels is 20x the quickstart's largest shipped set
+# and leaves room for the model on an 8 GB machine.
+MAX_IMAGE_BYTES = 1 << 30
+OPTIONS = {
+    "num_per_class": int_range(100, 1, 10_000, "training images per class"),
+    "eval_per_class": int_range(None, 1, 10_000, "evaluation images per class (null: a quarter of "
+                                "num_per_class)", optional=True),
+    # 8 px is the smallest side a shape is still recognisable at; 512 px is larger than any model here needs
+    "image_size": int_range(32, 8, 512, "side of the square images"),
+    "seed": int_range(None, 0, 2 ** 32 - 1, "base seed (null: Global.seed)", optional=True),
+}
+
+
+def _eval_count(num_per_class: int, eval_per_class: int | None) -> int:
+    return eval_per_class or max(1, num_per_class // 4)
+
+
+def check_budget(options: dict) -> None:
+    """Raise ``ValueError`` when both splits together would hold more than ``MAX_IMAGE_BYTES`` of pixels."""
+    n = options.get("num_per_class", 100)
+    total = (n + _eval_count(n, options.get("eval_per_class"))) * len(QUICKSTART_CLASSES)
+    size = options.get("image_size", 32)
+    need = total * size * size * 3
+    if need > MAX_IMAGE_BYTES:
+        raise ValueError(f"{total} images of {size}x{size} px need {need / 2 ** 30:.1f} GiB, more than the "
+                         f"{MAX_IMAGE_BYTES / 2 ** 30:.0f} GiB limit; lower num_per_class, eval_per_class or "
+                         f"image_size")
 
 
 def _draw(rng: np.random.RandomState, label: int, size: int) -> Image.Image:
@@ -57,9 +87,10 @@ class ShapesDataset(paddle.io.Dataset):
         super().__init__()
         if mode not in ("train", "eval"):
             raise ValueError(f"mode must be 'train' or 'eval', got {mode!r}")
-        rng = np.random.RandomState(seed * 2 + (mode == "eval"))
+        check_budget({"num_per_class": num_per_class, "eval_per_class": eval_per_class, "image_size": image_size})
+        rng = np.random.RandomState((seed * 2 + (mode == "eval")) % 2 ** 32)
         self.classes = QUICKSTART_CLASSES
-        n = num_per_class if mode == "train" else (eval_per_class or max(1, num_per_class // 4))
+        n = num_per_class if mode == "train" else _eval_count(num_per_class, eval_per_class)
         self.labels = [k for _ in range(n) for k in range(len(self.classes))]
         self.images = [_draw(rng, k, image_size) for k in self.labels]
         self.transform = transform
@@ -72,3 +103,10 @@ class ShapesDataset(paddle.io.Dataset):
         if self.transform is not None:
             img = self.transform(img)
         return img, np.array(self.labels[idx], dtype=np.int64)
+
+
+@register_dataset("quickstart", options=OPTIONS, check=check_budget)
+def build_quickstart(root, options: dict, train_transform, eval_transform, seed: int):
+    """The generated shapes set (``root`` unused); ``options.seed`` defaults to ``Global.seed``."""
+    options = {**options, "seed": seed if options.get("seed") is None else options["seed"]}
+    return ShapesDataset("train", train_transform, **options), ShapesDataset("eval", eval_transform, **options)

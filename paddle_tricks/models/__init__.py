@@ -7,10 +7,12 @@ import importlib as _importlib
 import pkgutil as _pkgutil
 
 from .build import build_network
-from .registry import create_model, get_model_fn, list_models, register_model
+from .registry import (CIFAR, IMAGENET, MODELS, ModelCfg, check_model_options, create_model, d2l_cfg, get_model_fn,
+                       list_models, model_cfg, model_options, register_model)
 
 for _mod in _pkgutil.iter_modules(__path__):
-    if _mod.name not in ("registry", "build") and not _mod.name.startswith("_"):
+    if _mod.name not in ("registry", "build", "options") and not _mod.name.startswith("_"):
         _importlib.import_module(f"{__name__}.{_mod.name}")
 
-__all__ = ["build_network", "create_model", "get_model_fn", "list_models", "register_model"]
+__all__ = ["build_network", "CIFAR", "IMAGENET", "MODELS", "ModelCfg", "check_model_options", "create_model", "d2l_cfg",
+           "get_model_fn", "list_models", "model_cfg", "model_options", "register_model"]

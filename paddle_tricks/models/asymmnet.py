@@ -35,7 +35,7 @@ import paddle.nn as nn
 
 from ..layers.conv_bn import ConvBNAct
 from ..utils.make_divisible import ceil_divisible
-from .registry import register_model
+from .registry import IMAGENET, register_model
 
 __all__ = ["AsymmBottleneck", "AsymmNet", "asymmnet_large", "asymmnet_small"]
 
@@ -224,14 +224,14 @@ class AsymmNet(nn.Layer):
         return self.fc(paddle.flatten(x, 1))
 
 
-@register_model
+@register_model(IMAGENET)
 def asymmnet_large(num_classes: int = 1000, width_mult: float = 1.0, asymmrate: int = 1,
                    dropout: float = 0.2, in_channels: int = 3) -> AsymmNet:
     """AsymmNet-Large: 216.9 M MAdds, 6.08 M params (paper: 5.99 M) at width 1.0, 224 px, 1000 classes."""
     return AsymmNet(_LARGE, 960, num_classes, width_mult, asymmrate, dropout, in_channels)
 
 
-@register_model
+@register_model(IMAGENET)
 def asymmnet_small(num_classes: int = 1000, width_mult: float = 1.0, asymmrate: int = 1,
                    dropout: float = 0.2, in_channels: int = 3) -> AsymmNet:
     """AsymmNet-Small: 57.7 M MAdds, 3.13 M params at width 1.0, 224 px, 1000 classes."""

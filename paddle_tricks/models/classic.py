@@ -32,7 +32,7 @@ import paddle.nn as nn
 
 from ..layers.batchnorm_scratch import BatchNormScratch
 from ..layers.conv_bn import ConvBNAct
-from .registry import register_model
+from .registry import IMAGENET, d2l_cfg, register_model
 
 __all__ = ["Inception", "init_xavier", "vgg", "vgg_block", "nin_block", "VGG_ARCHS"]
 
@@ -64,7 +64,7 @@ def _out(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
 
 
 # ----------------------------------------------------------------------------------------------- LeNet
-@register_model
+@register_model(d2l_cfg(28, min_input_size=28))
 def lenet(num_classes: int = 10, in_channels: int = 1, input_size: int = 28, init: str = "xavier") -> nn.Sequential:
     """LeNet-5 (d2l form): two 5x5 conv + sigmoid + 2x2 average-pool stages (6, 16 channels), FC 120-84.
 
@@ -86,7 +86,7 @@ def lenet(num_classes: int = 10, in_channels: int = 1, input_size: int = 28, ini
     return _apply_init(net, init)
 
 
-@register_model
+@register_model(d2l_cfg(28, min_input_size=28))
 def lenet_bn(num_classes: int = 10, in_channels: int = 1, input_size: int = 28, bn: str = "paddle",
              init: str = "xavier") -> nn.Sequential:
     """LeNet with batch normalisation after every conv and hidden FC (d2l form: unpadded first conv).
@@ -122,7 +122,7 @@ def lenet_bn(num_classes: int = 10, in_channels: int = 1, input_size: int = 28, 
 
 
 # --------------------------------------------------------------------------------------------- AlexNet
-@register_model
+@register_model(d2l_cfg(224, min_input_size=67))
 def alexnet(num_classes: int = 10, in_channels: int = 1, input_size: int = 224, dropout: float = 0.5,
             init: str = "xavier") -> nn.Sequential:
     """AlexNet (d2l form): 11x11/4 (96) → 5x5 (256) → 3x3 (384, 384, 256), max-pools, FC 4096-4096.
@@ -209,13 +209,13 @@ def vgg(conv_arch: Sequence[tuple[int, int]], num_classes: int = 10, in_channels
     return _apply_init(net, init)
 
 
-@register_model
+@register_model(d2l_cfg(224), options_from=(vgg,))
 def vgg11(num_classes: int = 10, in_channels: int = 1, input_size: int | None = 224, **options) -> nn.Sequential:
     """VGG-11 (d2l form: 1-channel 224x224 input, Xavier init)."""
     return vgg(VGG_ARCHS["vgg11"], num_classes, in_channels, input_size, **options)
 
 
-@register_model
+@register_model(d2l_cfg(224), options_from=(vgg,))
 def vgg11_small(num_classes: int = 10, in_channels: int = 1, input_size: int | None = 224, ratio: int = 4,
                 **options) -> nn.Sequential:
     """The narrow VGG-11 that d2l trains: every block's channels divided by ``ratio`` (4)."""
@@ -223,14 +223,14 @@ def vgg11_small(num_classes: int = 10, in_channels: int = 1, input_size: int | N
     return vgg(arch, num_classes, in_channels, input_size, **options)
 
 
-@register_model
+@register_model(IMAGENET, options_from=(vgg,))
 def vgg16(num_classes: int = 1000, in_channels: int = 3, input_size: int | None = None,
           init: str = "default", **options) -> nn.Sequential:
     """VGG-16 (configuration D); ``paddle.vision`` form, 138.36 M parameters at 1000 classes."""
     return vgg(VGG_ARCHS["vgg16"], num_classes, in_channels, input_size, init=init, **options)
 
 
-@register_model
+@register_model(IMAGENET, options_from=(vgg,))
 def vgg19(num_classes: int = 1000, in_channels: int = 3, input_size: int | None = None,
           init: str = "default", **options) -> nn.Sequential:
     """VGG-19 (configuration E); ``paddle.vision`` form, 143.67 M parameters at 1000 classes.
@@ -247,7 +247,7 @@ def nin_block(in_channels: int, out_channels: int, kernel_size: int, stride: int
         nn.Conv2D(out_channels, out_channels, 1), nn.ReLU())
 
 
-@register_model
+@register_model(d2l_cfg(224, min_input_size=67))
 def nin(num_classes: int = 10, in_channels: int = 1, dropout: float = 0.5, init: str = "xavier") -> nn.Sequential:
     """Network in Network (d2l form, 224x224 input; inputs of at least 67 pixels work).
 
@@ -294,7 +294,7 @@ class Inception(nn.Layer):
         return paddle.concat([self.p1(x), self.p2(x), self.p3(x), self.p4(x)], axis=1)
 
 
-@register_model
+@register_model(d2l_cfg(96))
 def googlenet(num_classes: int = 10, in_channels: int = 1, init: str = "xavier") -> nn.Sequential:
     """GoogLeNet (d2l form: five stages of Inception v1 blocks, no auxiliary heads; 96x96 input in d2l,
     inputs of at least 32 pixels work).

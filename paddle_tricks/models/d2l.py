@@ -22,7 +22,7 @@ import paddle.nn as nn
 
 from ..layers.conv_bn import ConvBNAct
 from .classic import _apply_init
-from .registry import register_model
+from .registry import d2l_cfg, register_model
 
 __all__ = ["Residual", "D2LDenseBlock"]
 
@@ -68,7 +68,7 @@ def _stem(in_channels: int) -> nn.Sequential:
     return nn.Sequential(ConvBNAct(in_channels, 64, 7, stride=2), nn.MaxPool2D(3, stride=2, padding=1))
 
 
-@register_model
+@register_model(d2l_cfg(96))
 def resnet18_d2l(num_classes: int = 10, in_channels: int = 1, init: str = "xavier") -> nn.Sequential:
     """ResNet-18 (d2l form).
 
@@ -118,7 +118,7 @@ def _transition(in_channels: int, out_channels: int) -> nn.Sequential:
                          nn.Conv2D(in_channels, out_channels, 1), nn.AvgPool2D(2, stride=2))
 
 
-@register_model
+@register_model(d2l_cfg(96))
 def densenet_d2l(num_classes: int = 10, in_channels: int = 1, growth_rate: int = 32,
                  num_convs_in_dense_blocks=(4, 4, 4, 4), init: str = "xavier") -> nn.Sequential:
     """DenseNet (d2l form): ResNet stem, four dense blocks of four conv blocks (k = 32), halving transitions.

@@ -22,7 +22,7 @@ import paddle
 import paddle.nn as nn
 
 from ..layers.conv_bn import ConvBNAct
-from .registry import register_model
+from .registry import CIFAR, IMAGENET, register_model
 
 __all__ = ["DenseLayer", "DenseBlock", "Transition", "DenseNet"]
 
@@ -117,31 +117,31 @@ class DenseNet(nn.Layer):
         return self.fc(self.flatten(self.pool(x)))
 
 
-@register_model
+@register_model(IMAGENET, options_from=(DenseNet,), fixed=("growth_rate", "block_config"))
 def densenet121(num_classes: int = 1000, **options) -> DenseNet:
     """DenseNet-BC-121 (k=32, 6-12-24-16); 7.98 M parameters."""
     return DenseNet(32, (6, 12, 24, 16), num_classes=num_classes, **options)
 
 
-@register_model
+@register_model(IMAGENET, options_from=(DenseNet,), fixed=("growth_rate", "block_config"))
 def densenet169(num_classes: int = 1000, **options) -> DenseNet:
     """DenseNet-BC-169 (k=32, 6-12-32-32); 14.15 M parameters."""
     return DenseNet(32, (6, 12, 32, 32), num_classes=num_classes, **options)
 
 
-@register_model
+@register_model(IMAGENET, options_from=(DenseNet,), fixed=("growth_rate", "block_config"))
 def densenet201(num_classes: int = 1000, **options) -> DenseNet:
     """DenseNet-BC-201 (k=32, 6-12-48-32); 20.01 M parameters."""
     return DenseNet(32, (6, 12, 48, 32), num_classes=num_classes, **options)
 
 
-@register_model
+@register_model(IMAGENET, options_from=(DenseNet,), fixed=("growth_rate", "block_config"))
 def densenet161(num_classes: int = 1000, **options) -> DenseNet:
     """DenseNet-BC-161 (k=48, 6-12-36-24, 96 stem channels); 28.68 M parameters."""
     return DenseNet(48, (6, 12, 36, 24), num_classes=num_classes, **options)
 
 
-@register_model
+@register_model(CIFAR, options_from=(DenseNet,), fixed=("growth_rate", "block_config"))
 def densenet_bc_100(num_classes: int = 10, **options) -> DenseNet:
     """CIFAR DenseNet-BC-100 (k=12, three blocks of 16 dense layers, 3x3 stem); 0.8 M parameters."""
     options.setdefault("small_input", True)

@@ -20,7 +20,7 @@ import paddle.nn as nn
 
 from ..layers.conv_bn import ConvBNAct
 from ..utils.make_divisible import make_divisible
-from .registry import register_model
+from .registry import IMAGENET, register_model
 
 __all__ = ["InvertedResidual", "MobileNetV2", "mobilenet_v2"]
 
@@ -108,7 +108,7 @@ class MobileNetV2(nn.Layer):
         return self.fc(self.dropout(paddle.flatten(x, 1)))
 
 
-@register_model
+@register_model(IMAGENET)
 def mobilenet_v2(num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2,
                  in_channels: int = 3) -> MobileNetV2:
     """MobileNetV2 (3.50 M params, ≈ 300 M MAdds at width 1.0, 224 px, 1000 classes)."""

@@ -20,7 +20,8 @@ from typing import Callable
 import paddle.nn as nn
 
 from ..layers.split_attention import SplitAttention
-from .registry import register_model
+from .registry import IMAGENET, register_model
+from .options import signature_options
 from .resnet import Bottleneck, ResNet
 
 __all__ = ["ResNeStBottleneck", "resnest50"]
@@ -70,7 +71,8 @@ class ResNeStBottleneck(Bottleneck):
         return self.act(out + shortcut)
 
 
-@register_model
+@register_model(IMAGENET, options_from=(ResNet,),
+                options=signature_options(ResNeStBottleneck, only=("radix", "avd", "avd_first")))
 def resnest50(num_classes: int = 1000, **options) -> ResNet:
     """ResNeSt-50 (2s1x64d, deep stem, avg-down, avd); about 27.5 M parameters."""
     block_kwargs = {k: options.pop(k) for k in ("radix", "avd", "avd_first") if k in options}

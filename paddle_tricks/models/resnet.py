@@ -26,7 +26,7 @@ import paddle.nn as nn
 
 from ..layers.conv_bn import ConvBNAct, make_act
 from ..layers.se import SEModule
-from .registry import register_model
+from .registry import IMAGENET, register_model
 
 __all__ = ["BasicBlock", "Bottleneck", "ResNet", "make_attn_layer"]
 
@@ -203,43 +203,43 @@ class ResNet(nn.Layer):
         return self.fc(self.flatten(self.pool(self.forward_features(x))))
 
 
-@register_model
+@register_model(IMAGENET, options_from=(ResNet,))
 def resnet18(num_classes: int = 1000, **options) -> ResNet:
     """ResNet-18 (BasicBlock, 2-2-2-2)."""
     return ResNet(BasicBlock, (2, 2, 2, 2), num_classes=num_classes, **options)
 
 
-@register_model
+@register_model(IMAGENET, options_from=(ResNet,))
 def resnet34(num_classes: int = 1000, **options) -> ResNet:
     """ResNet-34 (BasicBlock, 3-4-6-3)."""
     return ResNet(BasicBlock, (3, 4, 6, 3), num_classes=num_classes, **options)
 
 
-@register_model
+@register_model(IMAGENET, options_from=(ResNet,))
 def resnet50(num_classes: int = 1000, **options) -> ResNet:
     """ResNet-50 (Bottleneck, 3-4-6-3); 25.56 M parameters at 1000 classes."""
     return ResNet(Bottleneck, (3, 4, 6, 3), num_classes=num_classes, **options)
 
 
-@register_model
+@register_model(IMAGENET, options_from=(ResNet,))
 def resnet101(num_classes: int = 1000, **options) -> ResNet:
     """ResNet-101 (Bottleneck, 3-4-23-3)."""
     return ResNet(Bottleneck, (3, 4, 23, 3), num_classes=num_classes, **options)
 
 
-@register_model
+@register_model(IMAGENET, options_from=(ResNet,))
 def resnet152(num_classes: int = 1000, **options) -> ResNet:
     """ResNet-152 (Bottleneck, 3-8-36-3)."""
     return ResNet(Bottleneck, (3, 8, 36, 3), num_classes=num_classes, **options)
 
 
-@register_model
+@register_model(IMAGENET, options_from=(ResNet,), fixed=("groups", "base_width"))
 def resnext50_32x4d(num_classes: int = 1000, **options) -> ResNet:
     """ResNeXt-50 32x4d (arXiv 1611.05431), the base network of SKNet-50."""
     return ResNet(Bottleneck, (3, 4, 6, 3), num_classes=num_classes, groups=32, base_width=4, **options)
 
 
-@register_model
+@register_model(IMAGENET, options_from=(ResNet,))
 def se_resnet50(num_classes: int = 1000, **options) -> ResNet:
     """SE-ResNet-50 (arXiv 1709.01507): an SE module (r=16) on every residual branch; 28.09 M parameters."""
     options.setdefault("attn_layer", "se")

@@ -17,7 +17,7 @@ from typing import Callable
 import paddle.nn as nn
 
 from ..layers.conv_bn import ConvBNAct, make_act
-from .registry import register_model
+from .registry import CIFAR, register_model
 from .resnet import make_attn_layer
 
 __all__ = ["PreActBlock", "SENet"]
@@ -86,7 +86,7 @@ class SENet(nn.Layer):
         return self.fc(self.flatten(self.pool(x)))
 
 
-@register_model
+@register_model(CIFAR, options_from=(SENet,), fixed=("num_blocks",))
 def senet18(num_classes: int = 10, **options) -> SENet:
     """SENet-18 (CIFAR, pre-activation SE blocks, 2-2-2-2); 11.26 M parameters at 10 classes."""
     return SENet((2, 2, 2, 2), num_classes=num_classes, **options)

@@ -15,7 +15,8 @@ from typing import Callable
 import paddle.nn as nn
 
 from ..layers.sk import SKConv
-from .registry import register_model
+from .registry import IMAGENET, register_model
+from .options import signature_options
 from .resnet import Bottleneck, ResNet
 
 __all__ = ["SKBottleneck", "sknet50"]
@@ -50,7 +51,8 @@ class SKBottleneck(Bottleneck):
         return SKConv(width, width, stride=stride, groups=groups, act=act, **self._sk_options)
 
 
-@register_model
+@register_model(IMAGENET, options_from=(ResNet,),
+                options=signature_options(SKBottleneck, only=("num_branches", "reduction", "min_dim")))
 def sknet50(num_classes: int = 1000, **options) -> ResNet:
     """SKNet-50 (SK units in a ResNeXt-50 32x4d, 3-4-6-3 blocks); about 27.5 M parameters."""
     options.setdefault("groups", 32)

@@ -18,7 +18,7 @@ import paddle.nn as nn
 
 from ..layers.conv_bn import ConvBNAct
 from ..layers.spp import SpatialPyramidPooling
-from .registry import register_model
+from .registry import CIFAR, register_model
 
 __all__ = ["SPPNet", "spp_net"]
 
@@ -60,7 +60,7 @@ class SPPNet(nn.Layer):
         return self.classifier(self.spp(self.features(x)))
 
 
-@register_model
+@register_model(CIFAR, options_from=(SPPNet,))
 def spp_net(num_classes: int = 1000, **options) -> SPPNet:
     """SPP classifier for CIFAR-size images (options: ``in_channels``, ``width``, ``levels``, ``hidden``,
     ``dropout``, ``act``)."""

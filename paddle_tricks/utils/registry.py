@@ -57,14 +57,18 @@ class Registry:
         """Remove ``name`` (tests that register a temporary entry clean up with this)."""
         self._entries.pop(name, None)
 
+    def unknown(self, name: str) -> UnknownNameError:
+        """The error for an unregistered ``name``, offering the nearest registered names."""
+        close = difflib.get_close_matches(str(name), list(self._entries), n=3)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else \
+            f"; choose from {', '.join(self._entries)}"
+        where = f" ({self.hint})" if self.hint else ""
+        return UnknownNameError(f"unknown {self.kind} '{name}'{hint}{where}")
+
     def entry(self, name: str) -> RegistryEntry:
         """The entry of ``name``; ``UnknownNameError`` with the nearest names otherwise."""
         if name not in self._entries:
-            close = difflib.get_close_matches(str(name), list(self._entries), n=3)
-            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else \
-                f"; choose from {', '.join(self._entries)}"
-            where = f" ({self.hint})" if self.hint else ""
-            raise UnknownNameError(f"unknown {self.kind} '{name}'{hint}{where}")
+            raise self.unknown(name)
         return self._entries[name]
 
     def get(self, name: str) -> Any:

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 
 from ..errors import ConfigError
 
-__all__ = ["Key", "pos_int", "nonneg_int", "int_range", "num", "boolean", "string", "choice", "mapping",
+__all__ = ["UnknownOptionError", "BadOptionError", "Key", "pos_int", "nonneg_int", "int_range", "num", "boolean", "string", "choice", "mapping",
            "sequence", "is_int", "is_num", "shown", "nearest", "check_options"]
 
 _SHORT = reprlib.Repr()
@@ -24,6 +24,14 @@ _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlevel = 60, 60, 3
 def shown(value: Any) -> str:
     """A short ``repr`` for messages (a huge or deeply nested value is abbreviated, never expanded)."""
     return _SHORT.repr(value)
+
+
+class UnknownOptionError(ConfigError, TypeError):
+    """An option the thing configured does not take (a ``TypeError``, like an unexpected keyword)."""
+
+
+class BadOptionError(ConfigError, ValueError):
+    """An option value of the wrong type or out of its bounds."""
 
 
 @dataclass(frozen=True)
@@ -132,21 +140,21 @@ def check_options(options: dict, spec: dict[str, Key], where: str, owner: str) -
         owner: what takes the options, e.g. ``"the quickstart dataset"``.
 
     Raises:
-        ConfigError: naming ``where.key`` for an unknown key or a value of the wrong type or range.
+        UnknownOptionError: naming ``where.key`` for a key ``spec`` lacks.
+        BadOptionError: naming ``where.key`` for a value of the wrong type or out of range.
     """
     if not isinstance(options, dict):
-        raise ConfigError(f"{where} must be a mapping, got {shown(options)}")
+        raise BadOptionError(f"{where} must be a mapping, got {shown(options)}")
     out = {}
     for k, v in options.items():
         if k not in spec:
             valid = ", ".join(spec) or "none"
             close = difflib.get_close_matches(str(k), list(spec), n=1, cutoff=0.5)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise ConfigError(f"{where}.{k} is not an option of {owner}{hint} (valid: {valid})")
+            raise UnknownOptionError(f"{where}.{k} is not an option of {owner}{hint} (valid: {valid})")
         key = spec[k]
-        if isinstance(key.default, float) and is_int(v):
-            v = float(v)
-        if not key.check(v):
-            raise ConfigError(f"{where}.{k} must be {key.kind}, got {shown(v)} ({owner})")
-        out[k] = v
+        value = float(v) if isinstance(key.default, float) and is_int(v) else v
+        if not key.check(value):
+            raise BadOptionError(f"{where}.{k} must be {key.kind}, got {shown(v)} ({owner})")
+        out[k] = value
     return out
