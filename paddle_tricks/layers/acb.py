@@ -27,7 +27,7 @@ from __future__ import annotations
 import paddle
 import paddle.nn as nn
 
-from paddle_tricks import deploy as _deploy
+from .fusion import fuse_bn_tensor
 
 __all__ = ["ACBlock"]
 
@@ -110,9 +110,9 @@ class ACBlock(nn.Layer):
         """The ``(weight, bias)`` of the single ``k×k`` conv equal to the block in eval mode."""
         if self.deploy:
             return self.fused_conv.weight.detach(), self.fused_conv.bias.detach()
-        k_sq, b_sq = _deploy.fuse_bn_tensor(self.square_conv, self.square_bn)
-        k_hor, b_hor = _deploy.fuse_bn_tensor(self.hor_conv, self.hor_bn)
-        k_ver, b_ver = _deploy.fuse_bn_tensor(self.ver_conv, self.ver_bn)
+        k_sq, b_sq = fuse_bn_tensor(self.square_conv, self.square_bn)
+        k_hor, b_hor = fuse_bn_tensor(self.hor_conv, self.hor_bn)
+        k_ver, b_ver = fuse_bn_tensor(self.ver_conv, self.ver_bn)
         half = self.kernel_size // 2
         with paddle.no_grad():
             # 1×k goes into the centre row, k×1 into the centre column (zero-padded to k×k).
