@@ -100,13 +100,17 @@ def test_a_low_precision_model_is_averaged_in_fp32():
     net = small_net()
     ema, ref = ModelEMA(net, 0.9, warmup=False), ReferenceEMA(net, 0.9, warmup=False)
     for _ in train_steps(net, 2):
-        pass
+        ema.update(net)
+        ref.update(net)
     for layer in (net[0], net[4]):   # what AMP O2 does on a GPU (paddle.amp.decorate), BN kept in fp32
         layer.to(dtype="float16")
     assert net[0].weight.dtype == paddle.float16 and net.state_dict()["1._mean"].dtype == paddle.float32
+    with paddle.no_grad():
+        for p in net.parameters():
+            p.set_value(p + 1)
     ema.update(net)
     ref.update(net)
-    assert_same_weights(ema, ref)            # the fp16 values, cast: the EMA keeps fp32
+    assert_same_weights(ema, ref)            # the new fp16 values, cast: the EMA keeps fp32
     with ema.swapped_in(net):
         assert net[0].weight.dtype == paddle.float16
         np.testing.assert_allclose(net[0].weight.numpy(), ema.weights()["0.weight"].numpy(), atol=1e-3)

@@ -10,8 +10,9 @@ decay dᵏ (mmengine's EMA hook ``interval``), so it spans the same number of st
 Speed: the (EMA, model tensor) pairs are found once, at the first update, and each update is in place
 (``lerp_``), with no ``state_dict()``. The 1-D tensors (biases, norm weights and statistics: 80 % of a CNN's
 tensors, 2 % of its values) are fused: one ``concat`` of the model's and one ``lerp_`` over a flat EMA
-buffer, since a kernel call costs more than their data; the larger ones get one ``lerp_`` each
-(``benchmarks/bench_ema.py`` measures it against one ``lerp_`` over a single flat buffer).
+buffer, since a kernel call costs more than their data; the larger ones get one ``lerp_`` each, on 1-D views
+(Paddle's CPU ``lerp`` is about 30 % slower on 4-D shapes). ``benchmarks/bench_ema.py`` measures it against
+one ``lerp_`` over a single flat buffer.
 """
 from __future__ import annotations
 
@@ -50,13 +51,15 @@ class ModelEMA:
         self._fused_names = [k for k, v in state.items() if v.ndim == 1]
         self._fused_sizes = [int(state[k].shape[0]) for k in self._fused_names]
         self._separate_names = [k for k, v in state.items() if v.ndim != 1]
+        self._separate_shapes = [list(state[k].shape) for k in self._separate_names]
         self._fused = _fp32_concat([state[k].detach() for k in self._fused_names], cast=True)
-        self._separate = [_fp32_copy(state[k]) for k in self._separate_names]
+        self._separate = [_fp32_flat_copy(state[k]) for k in self._separate_names]   # 1-D: lerp_ is faster
         self._weight = paddle.zeros([], dtype="float32")   # 1 - decay of the current update
         self._model_id = None
         self._fused_sources: list = []
         self._fused_cast = False
         self._separate_sources: list = []
+        self._separate_flat_sources: list = []   # 1-D views of the model's tensors
 
     def current_decay(self) -> float:
         """The decay one optimizer step of the next update stands for (before ``** interval``)."""
@@ -72,14 +75,20 @@ class ModelEMA:
         self.steps += 1
         if self.steps % self.interval:
             return
-        if self._model_id != id(model):
+        if self._model_id != id(model) or not self._views_current():
             self._find_sources(model)
         self._weight.fill_(1.0 - decay)
         if self._fused_sources:
             self._fused.lerp_(_fp32_concat(self._fused_sources, self._fused_cast), self._weight)
-        for average, source in zip(self._separate, self._separate_sources):
+        for average, source in zip(self._separate, self._separate_flat_sources):
             average.lerp_(source if source.dtype == paddle.float32 else source.astype("float32"), self._weight)
         self.updates += 1
+
+    def _views_current(self) -> bool:
+        """Whether the 1-D views still share storage with the model's tensors (a cast or move of the model
+        after the first update gives them new storage)."""
+        return all(view.data_ptr() == source.data_ptr()
+                   for view, source in zip(self._separate_flat_sources, self._separate_sources))
 
     def _find_sources(self, model: nn.Layer) -> None:
         state = model.state_dict()
@@ -89,6 +98,7 @@ class ModelEMA:
         self._fused_sources = [state[k] for k in self._fused_names]
         self._fused_cast = any(t.dtype != paddle.float32 for t in self._fused_sources)
         self._separate_sources = [state[k] for k in self._separate_names]
+        self._separate_flat_sources = [t.reshape([-1]) for t in self._separate_sources]
         self._model_id = id(model)
 
     def weights(self) -> dict:
@@ -98,7 +108,8 @@ class ModelEMA:
         update)."""
         fused = paddle.split(self._fused, self._fused_sizes) if self._fused_names else []
         out = dict(zip(self._fused_names, (t.clone() for t in fused)))
-        out.update(zip(self._separate_names, self._separate))
+        out.update((k, e.reshape(shape)) for k, e, shape in
+                   zip(self._separate_names, self._separate, self._separate_shapes))
         return out
 
     def state_dict(self) -> dict:
@@ -118,13 +129,13 @@ class ModelEMA:
         if missing:
             raise KeyError(f"EMA state lacks {missing[:3]}")
         shapes = dict(zip(self._fused_names, ([n] for n in self._fused_sizes)))
-        shapes.update((k, list(e.shape)) for k, e in zip(self._separate_names, self._separate))
+        shapes.update(zip(self._separate_names, self._separate_shapes))
         loaded = {k: state[k] if isinstance(state[k], paddle.Tensor) else paddle.to_tensor(state[k]) for k in shapes}
         for k, v in loaded.items():
             if list(v.shape) != shapes[k]:
                 raise ValueError(f"EMA state {k} has shape {list(v.shape)}, this model's {shapes[k]}")
         self._fused = _fp32_concat([loaded[k] for k in self._fused_names], cast=True)
-        self._separate = [_fp32_copy(loaded[k]) for k in self._separate_names]
+        self._separate = [_fp32_flat_copy(loaded[k]) for k in self._separate_names]
 
     @paddle.no_grad()
     def copy_to(self, model: nn.Layer) -> None:
@@ -148,8 +159,8 @@ class ModelEMA:
                     state[k].set_value(v)
 
 
-def _fp32_copy(t: paddle.Tensor) -> paddle.Tensor:
-    return t.detach().astype("float32").clone()
+def _fp32_flat_copy(t: paddle.Tensor) -> paddle.Tensor:
+    return t.detach().astype("float32").reshape([-1]).clone()
 
 
 def _fp32_concat(tensors: list, cast: bool) -> paddle.Tensor:
