@@ -18,6 +18,7 @@ setup(
         "visualdl>=2.5",
         "matplotlib>=3.6",
         "tqdm>=4.60",
+        "safetensors>=0.4",          # weights and checkpoints without pickle (engine/state_file.py)
     ],
     extras_require={
         "cpu": ["paddlepaddle>=2.6"],

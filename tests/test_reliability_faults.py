@@ -11,12 +11,13 @@ import numpy as np
 import paddle
 import pytest
 import yaml
+from paddle.callbacks import Callback
 
 from paddle_tricks.cli import eval_main, train_main
 from paddle_tricks.config import validate
 from paddle_tricks.engine import checkpoint as ckpt_mod
 from paddle_tricks.engine.callbacks import AMPSkipCounter, LossGuard, TrainingDiverged, VisualDLLogger
-from paddle_tricks.engine.checkpoint import temp_files
+from paddle_tricks.engine.checkpoint import load_file, temp_files
 from paddle_tricks.engine.trainer import Trainer
 from paddle_tricks.errors import CheckpointError
 
@@ -49,7 +50,7 @@ def one_error(err: str) -> str:
 
 
 def latest(out) -> dict:
-    return paddle.load(str(out / "checkpoints" / "latest.pdckpt"))
+    return load_file(str(out / "checkpoints" / "latest.safetensors"))
 
 
 def all_finite(state: dict) -> bool:
@@ -72,21 +73,19 @@ def test_divergence_after_a_good_epoch_stops_at_the_step_and_keeps_the_good_chec
     assert state["epoch"] == 1 and all_finite(state["model"])
     assert [json.loads(x)["epoch"] for x in (out / "metrics.jsonl").read_text().splitlines()] == [1]
     assert temp_files(str(out / "checkpoints")) == []
-    assert all_finite(paddle.load(str(out / "best.pdparams")))
+    assert all_finite(load_file(str(out / "best.safetensors")))
 
 
 def test_nan_weights_at_the_end_of_an_epoch_are_never_saved(tmp_path):
     """A blow-up at the very last step escapes the per-step check of an earlier step: the trainer checks
     every weight and BN statistic before writing the checkpoint."""
-    t = Trainer(validate(cfg_dict(tmp_path / "run", Global={"log_freq": 100})), log=lambda *_: None)
-    original = t.end_epoch
-
-    def corrupt_epoch_2(epoch, logs, seconds):
-        if epoch == 1:
-            bn = t.network.state_dict()["last_conv.bn._variance"]
-            bn.set_value(paddle.full_like(bn, float("inf")))
-        original(epoch, logs, seconds)
-    t.end_epoch = corrupt_epoch_2
+    class CorruptEpoch2(Callback):              # runs after the last step, before the end-of-epoch save
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                bn = t.network.state_dict()["last_conv.bn._variance"]
+                bn.set_value(paddle.full_like(bn, float("inf")))
+    t = Trainer(validate(cfg_dict(tmp_path / "run", Global={"log_freq": 100})), log=lambda *_: None,
+                callbacks=[CorruptEpoch2()])
     with pytest.raises(TrainingDiverged, match=r"weights became NaN/Inf during epoch 2 \(last_conv\.bn\._variance\)"
                                                r"; the last good checkpoint \(epoch 1\) is kept"):
         t.fit()
@@ -156,7 +155,7 @@ def test_amp_skipped_steps_are_counted_in_metrics_and_visualdl(tmp_path):
     assert float(latest(out)["scaler"]["scale"][0]) == 128.0
     again = Trainer(validate(cfg_dict(out, Global={"epochs": 3})), log=lambda *_: None)
     again.model._scaler = FakeScaler()
-    again.load_checkpoint(str(out / "checkpoints" / "latest.pdckpt"))
+    again.load_checkpoint(str(out / "checkpoints" / "latest.safetensors"))
     assert float(again.model._scaler.loaded["scale"][0]) == 128.0
 
 
@@ -171,29 +170,29 @@ def test_amp_counter_without_a_flag_counts_nothing():
 def test_full_disk_fails_the_save_cleanly_and_keeps_the_previous_checkpoint(tmp_path, capsys, monkeypatch):
     cfg = write_cfg(tmp_path)
     out = tmp_path / "run"
-    real_save = paddle.save
+    real_save = ckpt_mod.write_state
     calls = {"ckpt": 0}
 
     def save_then_disk_full(obj, path, *a, **k):
-        if "latest.pdckpt" in os.path.basename(path):
+        if "latest.safetensors" in os.path.basename(path):
             calls["ckpt"] += 1
             if calls["ckpt"] == 2:                      # the checkpoint of epoch 2: half written, then ENOSPC
                 with open(path, "wb") as f:
                     f.write(b"\x80\x04partial")
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real_save(obj, path, *a, **k)
-    monkeypatch.setattr(ckpt_mod.paddle, "save", save_then_disk_full)
+    monkeypatch.setattr(ckpt_mod, "write_state", save_then_disk_full)
     code = train_main(["-c", cfg])
     err = one_error(capsys.readouterr().err)
     assert code == 2
-    assert f"could not write {out / 'checkpoints' / 'latest.pdckpt'} (No space left on device)" in err
+    assert f"could not write {out / 'checkpoints' / 'latest.safetensors'} (No space left on device)" in err
     assert "the previous file is kept" in err and "free disk space" in err and "--resume" in err
     state = latest(out)                                  # still the complete checkpoint of epoch 1
     assert state["epoch"] == 1 and len(state["history"]) == 1
     assert temp_files(str(out / "checkpoints")) == []    # the half-written temporary file is gone
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 1
     # space is back: the run resumes from epoch 1 and finishes
-    monkeypatch.setattr(ckpt_mod.paddle, "save", real_save)
+    monkeypatch.setattr(ckpt_mod, "write_state", real_save)
     assert train_main(["-c", cfg, "--resume"]) == 0
     assert "resumed from" in capsys.readouterr().out
     assert latest(out)["epoch"] == 2
@@ -219,22 +218,22 @@ def test_visualdl_write_errors_warn_once_and_training_goes_on():
 
 
 def test_atomic_save_never_leaves_a_partial_file(tmp_path, monkeypatch):
-    path = tmp_path / "w.pdparams"
+    path = tmp_path / "w.safetensors"
     ckpt_mod.atomic_save({"a": np.ones(3, np.float32)}, str(path))
 
     def broken(obj, p, *a, **k):
         with open(p, "wb") as f:
             f.write(b"half")
         raise OSError(errno.EDQUOT, "Disk quota exceeded")
-    monkeypatch.setattr(ckpt_mod.paddle, "save", broken)
-    with pytest.raises(CheckpointError, match=r"could not write .*w\.pdparams \(Disk quota exceeded\); the previous "
+    monkeypatch.setattr(ckpt_mod, "write_state", broken)
+    with pytest.raises(CheckpointError, match=r"could not write .*w\.safetensors \(Disk quota exceeded\); the previous "
                                               r"file is kept"):
         ckpt_mod.atomic_save({"a": np.zeros(3, np.float32)}, str(path))
-    assert os.listdir(tmp_path) == ["w.pdparams"]
-    np.testing.assert_array_equal(np.asarray(paddle.load(str(path))["a"]), np.ones(3))
+    assert os.listdir(tmp_path) == ["w.safetensors"]
+    np.testing.assert_array_equal(load_file(str(path))["a"], np.ones(3))
     # a stale temporary file of a dead process is removed; one of a live process is not
-    dead = tmp_path / ".w.pdparams.tmp999999999"
-    live = tmp_path / f".w.pdparams.tmp{os.getpid()}"
+    dead = tmp_path / ".w.safetensors.tmp999999999"
+    live = tmp_path / f".w.safetensors.tmp{os.getpid()}"
     dead.write_bytes(b"x")
     live.write_bytes(b"x")
     assert ckpt_mod.remove_stale_temps(str(tmp_path)) == [str(dead)]
@@ -274,14 +273,14 @@ def test_missing_and_damaged_checkpoints_say_where_they_looked(trained, tmp_path
     capsys.readouterr()
     nowhere = tmp_path / "never_trained"
     assert eval_main(["-c", cfg, "-o", f"Global.output_dir={nowhere}"]) == 2
-    assert f"checkpoint not found: looked for {nowhere / 'best.pdparams'}" in one_error(capsys.readouterr().err)
+    assert f"no trained weights in {nowhere} (looked for best.safetensors)" in one_error(capsys.readouterr().err)
     assert eval_main(["-c", cfg, "--weights", str(tmp_path)]) == 2
-    assert f"{tmp_path} is a folder; give a .pdparams or .pdckpt file" in one_error(capsys.readouterr().err)
-    damaged = tmp_path / "damaged.pdparams"
-    good = (tmp / "run" / "best.pdparams").read_bytes()
+    assert f"{tmp_path} is a folder; give a weights file" in one_error(capsys.readouterr().err)
+    damaged = tmp_path / "damaged.safetensors"
+    good = (tmp / "run" / "best.safetensors").read_bytes()
     damaged.write_bytes(good[: len(good) // 2])
     assert eval_main(["-c", cfg, "--weights", str(damaged)]) == 2
-    assert f"could not read checkpoint {damaged} (damaged or not a Paddle file)" in one_error(capsys.readouterr().err)
+    assert f"could not read checkpoint {damaged} (damaged, or not a weights file)" in one_error(capsys.readouterr().err)
     assert train_main(["-c", cfg, "-o", "Global.epochs=2", "--resume", str(damaged)]) == 2
     assert "could not read checkpoint" in one_error(capsys.readouterr().err)
     assert eval_main(["-c", cfg]) == 0                   # the run's own weights are fine

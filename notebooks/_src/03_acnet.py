@@ -32,6 +32,7 @@ import copy
 from paddle_tricks.config import validate
 from paddle_tricks.data import build_datasets
 from paddle_tricks.deploy import fuse_bn_tensor, reparameterize
+from paddle_tricks.engine.checkpoint import load_weights
 from paddle_tricks.engine.run_files import BEST, run_file
 from paddle_tricks.engine.trainer import Trainer
 from paddle_tricks.layers import ACBlock
@@ -201,7 +202,7 @@ def evaluate(net):
 def trained(name):
     """The net of run ``name``, rebuilt from its config, with the weights of its best epoch."""
     net = build_network(configs[name])
-    net.set_state_dict(paddle.load(run_file(summaries[name]["output_dir"], BEST)))
+    load_weights(net, run_file(summaries[name]["output_dir"], BEST))
     return net
 
 

@@ -74,7 +74,8 @@ def build_components(cfg: dict, device: str, log=print) -> Components:
     eval_loader = build_loader(eval_set, d["eval_batch_size"] or d["batch_size"], train=False,
                                num_workers=d["num_workers"], seed=seed)
 
-    ema = ModelEMA(network, cfg["EMA"]["decay"], cfg["EMA"]["warmup"]) if cfg["EMA"]["enable"] else None
+    e = cfg["EMA"]
+    ema = ModelEMA(network, e["decay"], e["warmup"], interval=e.get("interval", 1)) if e["enable"] else None
     lr = build_lr_scheduler(cfg["LR"], len(train_loader), g["epochs"])
     optimizer = build_optimizer(cfg["Optimizer"], network, lr)
     amp = amp_configs(cfg["AMP"], device, log=log)

@@ -10,43 +10,53 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
-import paddle
 import paddle.nn as nn
 
 from ..errors import CheckpointError
 from ..utils.atomic import atomic_write, atomic_write_text, remove_stale_temps, temp_files, write_json
 from ..utils.messages import one_line
 from . import run_files
+from .safe_pickle import UnsafePickle
+from .state_file import read_state, write_state
 
-__all__ = ["Checkpointer", "Progress", "atomic_save", "atomic_write_text", "load_file", "load_weights",
+__all__ = ["Checkpointer", "Progress", "LEGACY_CHECKPOINT", "atomic_save", "atomic_write_text", "load_file", "load_weights",
            "check_state_fits", "optimizer_state_to_portable", "optimizer_state_from_portable",
            "remove_stale_temps", "temp_files", "write_json"]
 
 
-def atomic_save(obj, path: str) -> None:
-    """``paddle.save(obj, path)`` via a temporary file and a rename."""
-    atomic_write(path, lambda tmp: paddle.save(obj, tmp))
+def atomic_save(state, path: str) -> None:
+    """Write ``state`` (tensors and plain values, see ``state_file``) to ``path`` via a temporary file and a
+    rename."""
+    atomic_write(path, lambda tmp: write_state(state, tmp))
 
 
 def load_file(path: str):
-    """``paddle.load(path)`` with a clear error for a missing or unreadable file."""
+    """The state in ``path`` (tensors as numpy arrays), with one clear error for a missing, damaged or unsafe
+    file. Pickled files (``.pdparams``, checkpoints of earlier versions) are read without running code."""
     if os.path.isdir(path):
-        raise CheckpointError(f"checkpoint not found: {os.path.abspath(path)} is a folder; give a .pdparams or "
-                              f".pdckpt file")
+        raise CheckpointError(f"checkpoint not found: {os.path.abspath(path)} is a folder; give a weights file "
+                              f"(.safetensors or .pdparams) or a checkpoint")
     if not os.path.isfile(path):
         raise CheckpointError(f"checkpoint not found: looked for {os.path.abspath(path)}")
     try:
-        return paddle.load(path)
-    except Exception as e:  # paddle raises assorted errors for a damaged file
-        raise CheckpointError(f"could not read checkpoint {path} (damaged or not a Paddle file): "
+        return read_state(path)
+    except UnsafePickle as e:
+        raise CheckpointError(f"refused to load {path}: {e}; a weights file may only hold arrays, tensors and "
+                              f"plain containers (nothing of it was run)") from None
+    except Exception as e:  # a damaged file raises assorted errors (pickle, safetensors, json, EOF)
+        raise CheckpointError(f"could not read checkpoint {path} (damaged, or not a weights file): "
                               f"{type(e).__name__}: {one_line(e, 200)}") from None
+
+
+# the table of parameter names that ``paddle.save`` adds to a saved ``state_dict`` (not a weight)
+PADDLE_NAME_TABLE = "StructuredToParameterName@@"
 
 
 def check_state_fits(model: nn.Layer, state: dict, what: str = "checkpoint") -> None:
     """Raise ``CheckpointError`` naming missing, unexpected and mis-shaped parameters."""
     own = model.state_dict()
     missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own and not k.startswith("__")]
+    unexpected = [k for k in state if k not in own and not k.startswith("__") and k != PADDLE_NAME_TABLE]
     shapes = [f"{k} {list(np.shape(state[k]))} vs model {list(own[k].shape)}" for k in own
               if k in state and list(np.shape(state[k])) != list(own[k].shape)]
     if missing or unexpected or shapes:
@@ -113,6 +123,10 @@ def optimizer_state_from_portable(state: dict, network: nn.Layer) -> dict:
     return out
 
 
+# where versions before the safetensors format kept the checkpoint (a pickle, read by ``safe_pickle``)
+LEGACY_CHECKPOINT = os.path.join("checkpoints", "latest.pdckpt")
+
+
 @dataclass
 class Progress:
     """Where a run stands: epochs finished, the best evaluated epoch so far, and one record per epoch."""
@@ -138,6 +152,15 @@ class Checkpointer:
     def path(self) -> str:
         """The run's latest checkpoint."""
         return os.path.join(self.out, run_files.CHECKPOINT)
+
+    @staticmethod
+    def find(output_dir: str) -> str | None:
+        """The checkpoint of the run in ``output_dir`` (this version's, else an earlier version's), or None."""
+        for name in (run_files.CHECKPOINT, LEGACY_CHECKPOINT):
+            path = os.path.join(output_dir, name)
+            if os.path.isfile(path):
+                return path
+        return None
 
     def save(self, progress: Progress, config: dict) -> None:
         """Write the checkpoint after ``progress.epoch`` finished epochs (atomically)."""
@@ -183,7 +206,7 @@ class Checkpointer:
                 self.ema.set_state_dict(ckpt["ema"])
             else:
                 log("the checkpoint has no EMA state: the EMA restarts from the current weights")
-                self.ema = type(self.ema)(self.network, self.ema.decay, self.ema.warmup)
+                self.ema = type(self.ema)(self.network, self.ema.decay, self.ema.warmup, interval=self.ema.interval)
         if self.scaler is not None and ckpt.get("scaler"):
             self.scaler.load_state_dict(ckpt["scaler"])
         progress = Progress(int(ckpt["epoch"]), ckpt.get("best", Progress().best), list(ckpt.get("history", [])))

@@ -8,10 +8,10 @@ __all__ = ["CONFIG", "METRICS", "BEST", "BEST_EMA", "BEST_JSON", "CHECKPOINT", "
 
 CONFIG = "config.yaml"                                  # the resolved config of the run
 METRICS = "metrics.jsonl"                               # one JSON record per epoch
-BEST = "best.pdparams"                                  # weights of the best epoch
-BEST_EMA = "best.ema.pdparams"                          # EMA weights of that epoch
+BEST = "best.safetensors"                               # weights of the best epoch
+BEST_EMA = "best.ema.safetensors"                       # EMA weights of that epoch
 BEST_JSON = "best.json"                                 # which epoch was best, and its record
-CHECKPOINT = os.path.join("checkpoints", "latest.pdckpt")  # everything needed to resume
+CHECKPOINT = os.path.join("checkpoints", "latest.safetensors")  # everything needed to resume
 CLASSES = "classes.json"                                # the class names, in label order
 DATA_REPORT = "data_report.json"                        # files the loader skipped or replaced
 FAILURE_LOG = "data_failures.log"

@@ -91,9 +91,9 @@ class Trainer:
         if not resume:
             return None
         if resume == "auto":
-            return self.checkpointer.path if os.path.isfile(self.checkpointer.path) else None
+            return self.checkpointer.find(self.out)
         if os.path.isdir(resume):
-            resume = os.path.join(resume, run_files.CHECKPOINT)
+            resume = self.checkpointer.find(resume) or os.path.join(resume, run_files.CHECKPOINT)
         if not os.path.isfile(resume):
             raise CheckpointError(f"cannot resume (--resume / Global.resume): no checkpoint at "
                                   f"{os.path.abspath(resume)}")

@@ -33,6 +33,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 
 from ..utils.console import user_errors
+from ..utils.paths import check_folder_target
 from ..errors import UserError
 from .runs import NotARunError, Run, eval_input_size, read_run, run_labels, trick_summary
 
@@ -156,13 +157,14 @@ def _complexity(run: Run, row: RunSummary, input_hw, latency: bool, export_dir: 
     if h != w:
         row.notes.append(f"latency skipped: the export takes square inputs, the eval size is {h}x{w}")
         return
-    weights = os.path.join(run.path, "best.pdparams")
+    from ..engine.run_files import BEST
+    weights = os.path.join(run.path, BEST)
     try:
         if os.path.isfile(weights):
             from ..engine.checkpoint import load_weights
             load_weights(net, weights)
         else:
-            row.notes.append("latency measured with the initial weights (no best.pdparams)")
+            row.notes.append(f"latency measured with the initial weights (no {BEST})")
         from .latency import measure_latency
         res = measure_latency(net, export_dir, h, c, repeats=repeats, threads=threads)
         row.latency_ms, row.latency_p10_ms, row.latency_p90_ms = res.median_ms, res.p10_ms, res.p90_ms
@@ -471,8 +473,9 @@ def compare_runs(paths: list[str], out_dir: str, latency: bool = True, input_siz
 
 @user_errors
 def compare_main(argv=None) -> int:
-    """``tools/compare.py``: compare run folders in one table and two plots."""
+    """``paddle-tricks compare``: compare run folders in one table and two plots."""
     parser = argparse.ArgumentParser(
+        prog="paddle-tricks compare",
         description="Compare training runs: a Markdown table (accuracy, parameters, MAdds, CPU latency, training "
                     "time) and PNG plots (top-1 per epoch; top-1 against MAdds). Unfinished runs are reported.")
     parser.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run folders (Global.output_dir of each run)")
@@ -491,9 +494,10 @@ def compare_main(argv=None) -> int:
         raise UserError(f"--repeats and --threads must be positive, got {args.repeats}, {args.threads}")
     from ..utils.console import quiet
     quiet()
-    command = "python tools/compare.py " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None
+    out = check_folder_target(args.out, "--out")
+    command = "paddle-tricks compare " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None
                                                                               else argv))
-    rep = compare_runs(args.runs, args.out, latency=args.latency, input_size=args.input_size,
+    rep = compare_runs(args.runs, out, latency=args.latency, input_size=args.input_size,
                        repeats=args.repeats, threads=args.threads, title=args.title, command=command,
                        log=lambda m: print(m, file=sys.stderr))
     print(markdown_table(rep.rows), end="")
@@ -502,5 +506,5 @@ def compare_main(argv=None) -> int:
             print(f"note: {r.label}: {n}")
     for s in rep.skipped:
         print(f"note: skipped {s}")
-    print("written: " + ", ".join(rep.files.values()))
+    print("written: " + ", ".join(os.path.abspath(f) for f in rep.files.values()))
     return 0

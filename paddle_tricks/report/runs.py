@@ -9,18 +9,20 @@ stop at it. Only a path that is not a run folder at all raises :class:`NotARunEr
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
+from ..engine import run_files
 from ..errors import UserError
 
 __all__ = ["Run", "NotARunError", "read_run", "run_labels", "trick_summary", "eval_input_size",
            "is_run_folder"]
 
-_MARKERS = ("config.yaml", "metrics.jsonl", os.path.join("checkpoints", "latest.pdckpt"))
+_MARKERS = (run_files.CONFIG, run_files.METRICS, run_files.CHECKPOINT, os.path.join("checkpoints", "latest.pdckpt"))
 
 
 class NotARunError(UserError):
@@ -91,7 +93,8 @@ class Run:
 
 
 def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
+    """A finite number (JSON lets through ``1e400`` as infinity, and ``NaN``)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def is_run_folder(path: str) -> bool:
@@ -109,7 +112,8 @@ def _not_a_run(path: str) -> NotARunError:
     if inner:
         shown = ", ".join(inner[:6]) + (", ..." if len(inner) > 6 else "")
         hint = f"; it holds run folders ({shown}): pass them, e.g. {os.path.join(path, '*')}"
-    return NotARunError(f"{path}: not a run folder (no config.yaml, metrics.jsonl or checkpoints/latest.pdckpt){hint}")
+    return NotARunError(f"{path}: not a run folder (no {run_files.CONFIG}, {run_files.METRICS} or "
+                        f"{run_files.CHECKPOINT}){hint}")
 
 
 def read_run(path: str) -> Run:
@@ -142,7 +146,7 @@ def read_run(path: str) -> Run:
 
     metrics = os.path.join(path, "metrics.jsonl")
     if os.path.isfile(metrics):
-        bad = 0
+        bad = dropped = 0
         try:
             with open(metrics, encoding="utf-8") as f:
                 lines = f.read().splitlines()
@@ -157,12 +161,16 @@ def read_run(path: str) -> Run:
             except json.JSONDecodeError:
                 bad += 1
                 continue
-            if isinstance(rec, dict) and _is_num(rec.get("epoch")):
-                run.records.append(rec)
+            if isinstance(rec, dict) and _is_num(rec.get("epoch")) and rec["epoch"] >= 0:
+                finite = {k: v for k, v in rec.items() if not (isinstance(v, float) and not math.isfinite(v))}
+                dropped += len(rec) - len(finite)
+                run.records.append(finite)
             else:
                 bad += 1
         if bad:
             run.problems.append(f"{bad} unreadable line(s) in metrics.jsonl skipped")
+        if dropped:
+            run.problems.append(f"{dropped} non-finite value(s) in metrics.jsonl ignored")
         by_epoch = {int(r["epoch"]): r for r in run.records}  # a resumed run may repeat an epoch: keep the last
         run.records = [by_epoch[e] for e in sorted(by_epoch)]
     if not run.records:
