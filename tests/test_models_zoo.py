@@ -4,50 +4,32 @@ import paddle
 import pytest
 
 from paddle_tricks.layers import ConvBNAct, SEModule, SKConv, SplitAttention
-from paddle_tricks.models import create_model, list_models
+from paddle_tricks.models import create_model, list_models, model_cfg, model_options
 from paddle_tricks.models.resnet import BasicBlock, Bottleneck
 from paddle_tricks.utils.complexity import count_params
 
-# name -> (smallest sensible input size, extra options, default in_channels)
-SMALL = {
-    "lenet": (28, {}, 1),
-    "lenet_bn": (28, {}, 1),
-    "alexnet": (67, {"input_size": 67}, 1),
-    "vgg11": (32, {"input_size": 32}, 1),
-    "vgg11_small": (32, {"input_size": 32}, 1),
-    "vgg16": (32, {"input_size": 32}, 3),
-    "vgg19": (32, {"input_size": 32}, 3),
-    "nin": (67, {}, 1),
-    "googlenet": (32, {}, 1),
-    "resnet18_d2l": (32, {}, 1),
-    "densenet_d2l": (32, {}, 1),
-    "resnet18": (32, {}, 3),
-    "resnet34": (32, {}, 3),
-    "resnet50": (32, {}, 3),
-    "resnet101": (32, {}, 3),
-    "resnet152": (32, {}, 3),
-    "resnext50_32x4d": (32, {}, 3),
-    "se_resnet50": (32, {}, 3),
-    "densenet121": (32, {}, 3),
-    "densenet169": (32, {}, 3),
-    "densenet201": (32, {}, 3),
-    "densenet161": (32, {}, 3),
-    "densenet_bc_100": (16, {}, 3),
-    "senet18": (16, {}, 3),
-    "sknet50": (32, {}, 3),
-    "resnest50": (32, {}, 3),
-}
+def test_every_registered_model_declares_consistent_default_settings():
+    names = list_models()
+    assert {"asymmnet_small", "asymmnet_large", "mobilenet_v2", "spp_net", "resnet50", "lenet"} <= set(names)
+    for name in names:
+        cfg = model_cfg(name)
+        channels, height, width = cfg.input_size
+        assert height == width >= cfg.min_input_size >= 8, name
+        assert len(cfg.mean) == len(cfg.std) == channels, name
+        options = model_options(name)
+        # the constructor's own defaults agree with the declared settings
+        assert options["in_channels"].default == channels, name
+        if options.get("input_size") is not None and options["input_size"].default is not None:
+            assert options["input_size"].default == height, name
 
 
-def test_all_zoo_models_registered():
-    assert set(SMALL) <= set(list_models())
-
-
-@pytest.mark.parametrize("name", sorted(SMALL))
-def test_forward_backward_small_input(name):
-    size, options, default_in = SMALL[name]
-    in_channels = 3 if default_in == 1 else 1  # the non-default channel count must work too
-    model = create_model(name, num_classes=3, in_channels=in_channels, **options)
+@pytest.mark.parametrize("name", list_models())
+def test_forward_backward_at_the_smallest_declared_input(name):
+    cfg = model_cfg(name)
+    size = cfg.min_input_size
+    in_channels = 3 if cfg.in_channels == 1 else 1  # the non-default channel count must work too
+    extra = {"input_size": size} if "input_size" in model_options(name) else {}
+    model = create_model(name, num_classes=3, in_channels=in_channels, **extra)
     model.train()
     x = paddle.randn([2, in_channels, size, size])
     y = model(x)
@@ -59,6 +41,27 @@ def test_forward_backward_small_input(name):
     assert first.shape[1] == in_channels  # the stem really takes in_channels
     for p in (first, last):
         assert p.grad is not None and float(p.grad.abs().sum()) > 0
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_options_read_from_the_signature_are_checked_before_building(name):
+    with pytest.raises(TypeError, match=f"options.no_such_option is not an option of model '{name}'"):
+        create_model(name, num_classes=3, no_such_option=1)
+    with pytest.raises(ValueError, match="options.in_channels must be an integer from 1 to 64, got 0"):
+        create_model(name, num_classes=3, in_channels=0)
+
+
+def test_shared_options_are_bounded_so_a_build_stays_in_memory():
+    with pytest.raises(ValueError, match="width_mult must be a number > 0 and <= 4, got 1000"):
+        create_model("mobilenet_v2", width_mult=1000)
+    with pytest.raises(ValueError, match="input_size must be an integer from 8 to 256 or null, got 10000"):
+        create_model("vgg16", input_size=10000)
+    with pytest.raises(ValueError, match="hidden must be an integer from 1 to 8192"):
+        create_model("spp_net", hidden=10 ** 9)
+    # options passed on to a family constructor are options; the ones the name fixes are not
+    assert "groups" in model_options("resnet50") and "groups" not in model_options("resnext50_32x4d")
+    assert {"radix", "avd", "avd_first"} <= set(model_options("resnest50"))
+    assert "stride" not in model_options("resnest50")
 
 
 # trainable parameters at 1000 classes: torchvision / paddle.vision counts (equal to each other),
