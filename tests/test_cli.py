@@ -1,4 +1,5 @@
 """The command-line tools: a user mistake ends with one clear line and exit code 2, never a traceback."""
+import json
 import os
 import pathlib
 import subprocess
@@ -50,7 +51,8 @@ def test_config_mistakes(tmp_path, override, needles):
 
 
 def test_missing_dataset_folder(tmp_path):
-    proc = run("train.py", "-c", tiny(tmp_path, Data={"dataset": "caltech16", "root": str(tmp_path / "nope")}))
+    proc = run("train.py", "-c", tiny(tmp_path, Data={"dataset": "caltech16", "root": str(tmp_path / "nope"),
+                                                    "options": {}}))
     assert_clean_error(proc, "Caltech-101 not found", "nope")
 
 
@@ -63,7 +65,8 @@ def test_unreadable_images(tmp_path):
             d.mkdir(parents=True)
             Image.new("RGB", (32, 32), (200, 10, 10) if c == "a" else (10, 10, 200)).save(d / "x.png")
     (tmp_path / "imgs" / "train" / "a" / "broken.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg")
-    cfg = tiny(tmp_path, Arch={"num_classes": 2}, Data={"dataset": "folder", "root": str(tmp_path / "imgs")})
+    cfg = tiny(tmp_path, Arch={"num_classes": 2}, Data={"dataset": "folder", "root": str(tmp_path / "imgs"),
+                                                       "options": {}})
     proc = run("train.py", "-c", cfg)
     assert proc.returncode == 0, proc.stderr
     assert "skipped 1 unusable file(s): broken.jpg" in proc.stderr
@@ -85,3 +88,66 @@ def test_eval_and_checkpoint_of_another_architecture(tmp_path):
     assert_clean_error(proc, "shape mismatch")
     proc = run("eval.py", "-c", cfg, "--weights", str(tmp_path / "missing.pdparams"))
     assert_clean_error(proc, "checkpoint not found: looked for", "missing.pdparams")
+
+
+def pt(*args, cwd=None):
+    """``python -m paddle_tricks ARGS`` in a subprocess."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "paddle_tricks", *args], capture_output=True, text=True, env=env,
+                          timeout=300, cwd=cwd)
+
+
+def test_one_command_lists_commands_and_configs(tmp_path):
+    proc = pt("--help", cwd=tmp_path)
+    assert proc.returncode == 0
+    for command in ("train", "eval", "export", "infer", "compare", "ablate", "prepare-data", "configs"):
+        assert f"  {command} " in proc.stdout
+    assert_clean_error(pt("trian", cwd=tmp_path), "unknown command 'trian'", "did you mean 'train'?")
+    proc = pt("configs", cwd=tmp_path)
+    names = proc.stdout.splitlines()
+    assert proc.returncode == 0 and "quickstart" in names and "caltech16/asymmnet_large" in names
+    assert not any(n.rsplit("/", 1)[-1].startswith("_") for n in names)   # bases are not listed
+
+
+def test_shipped_config_by_name_from_another_folder(tmp_path):
+    from paddle_tricks.configs import CONFIG_DIR, resolve_config
+    assert resolve_config("caltech16/asymmnet_large") == os.path.join(CONFIG_DIR, "caltech16", "asymmnet_large.yaml")
+    assert resolve_config("configs/quickstart.yaml") == "configs/quickstart.yaml" or os.path.isfile(
+        resolve_config("configs/quickstart.yaml"))
+    # eval of a config that was never trained says to train first, and names the folder in full
+    proc = pt("eval", "-c", "quickstart", "-o", "Global.output_dir=never", cwd=tmp_path)
+    assert_clean_error(proc, "no trained weights in " + str(tmp_path / "never"), "train first")
+    assert_clean_error(pt("eval", "-c", "caltech16/asymnet_large", cwd=tmp_path),
+                       "config file not found", "did you mean 'caltech16/asymmnet_large'?")
+
+
+def test_eval_json_into_a_missing_folder_and_run_folder(tmp_path):
+    cfg = tiny(tmp_path)
+    proc = pt("eval", "-c", cfg, "--json", str(tmp_path / "missing" / "m.json"))
+    assert_clean_error(proc, "--json", "does not exist")
+    assert pt("train", "-c", cfg).returncode == 0
+    # a run folder as -c, evaluated from another working folder; --json written and named in full
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    proc = pt("eval", "-c", str(tmp_path / "run"), "--json", "m.json", cwd=other)
+    assert proc.returncode == 0, proc.stderr
+    assert "top-1:" in proc.stdout and "top-5:" in proc.stdout and f"written to {other / 'm.json'}" in proc.stdout
+    assert json.loads((other / "m.json").read_text())["samples"] == 16
+    assert_clean_error(pt("eval", "-c", str(tmp_path / "run"), "--ema"), "no EMA weights", "drop --ema")
+
+
+def test_compare_error_contract(tmp_path):
+    cfg = tiny(tmp_path)
+    assert pt("train", "-c", cfg).returncode == 0
+    metrics = tmp_path / "run" / "metrics.jsonl"
+    first = json.loads(metrics.read_text().splitlines()[0])
+    huge = json.dumps({**first, "epoch": 2}).replace('"epoch": 2', '"epoch": 1e400')
+    inf_time = json.dumps({**first, "time": 1.0}).replace('"time": 1.0', '"time": 1e400')
+    metrics.write_text(metrics.read_text() + huge + "\n" + inf_time + "\n")
+    proc = pt("compare", str(tmp_path / "run"), "--out", str(tmp_path / "report"), "--no-latency")
+    assert proc.returncode == 0, proc.stderr
+    assert "1 unreadable line(s)" in proc.stdout and "1 non-finite value(s)" in proc.stdout
+    assert f"written: {tmp_path / 'report' / 'compare.md'}" in proc.stdout
+    (tmp_path / "a_file").write_text("")
+    proc = pt("compare", str(tmp_path / "run"), "--out", str(tmp_path / "a_file" / "report"), "--no-latency")
+    assert_clean_error(proc, "lies under", "which is a file")

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 
 from ..errors import UserError
+from ..utils.paths import check_folder_target
 
 __all__ = ["DEPLOY_INFO", "staged_folder", "read_deploy_info", "write_deploy_info", "check_destination"]
 
@@ -25,14 +26,7 @@ DEPLOY_INFO = "deploy.json"
 
 def check_destination(out_dir: str) -> None:
     """Refuse a destination that is a file, lies under a file, or is a folder of something else."""
-    out_dir = os.path.abspath(out_dir)
-    if os.path.isfile(out_dir):
-        raise UserError(f"--out {out_dir} is an existing file; give a folder path (it is created)")
-    parent = os.path.dirname(out_dir)
-    while parent and not os.path.exists(parent):
-        parent = os.path.dirname(parent)
-    if parent and not os.path.isdir(parent):
-        raise UserError(f"--out {out_dir} lies under {parent}, which is a file; choose another --out")
+    out_dir = check_folder_target(out_dir, "--out")
     if os.path.isdir(out_dir) and os.listdir(out_dir) and not os.path.isfile(os.path.join(out_dir, DEPLOY_INFO)):
         raise UserError(f"--out {out_dir} is a folder holding other files (no {DEPLOY_INFO}); choose an empty "
                         f"or new folder")
