@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ..utils.console import quiet, user_errors
-from .common import add_config_arguments, load_cli_config
+from .common import add_config_arguments
 
 __all__ = ["train_main"]
 
@@ -16,9 +16,11 @@ def train_main(argv=None) -> int:
     add_config_arguments(parser)
     parser.add_argument("--resume", nargs="?", const="auto", default=None, metavar="CHECKPOINT",
                         help="continue an interrupted run (its own latest checkpoint, or the path given)")
+    parser.add_argument("--backup", action="store_true",
+                        help="if Global.output_dir holds another run's results, move them to "
+                             "<output_dir>.backup-<time> and start a new run there")
     args = parser.parse_args(argv)
     quiet()
-    cfg = load_cli_config(args.config, args.override)
-    from ..engine.trainer import Trainer
-    Trainer(cfg).fit(resume=args.resume)
+    from ..engine import run_training
+    run_training(args.config, args.override, resume=args.resume, backup=args.backup)
     return 0

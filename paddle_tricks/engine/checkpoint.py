@@ -124,7 +124,7 @@ def optimizer_state_from_portable(state: dict, network: nn.Layer) -> dict:
 
 
 # where versions before the safetensors format kept the checkpoint (a pickle, read by ``safe_pickle``)
-LEGACY_CHECKPOINT = os.path.join("checkpoints", "latest.pdckpt")
+LEGACY_CHECKPOINT = run_files.LEGACY_CHECKPOINT
 
 
 @dataclass
@@ -183,11 +183,27 @@ class Checkpointer:
             atomic_save(self.ema.weights(), os.path.join(self.out, run_files.BEST_EMA))
         write_json({**best, "record": record}, os.path.join(self.out, run_files.BEST_JSON))
 
-    def read(self, path: str) -> dict:
-        """The checkpoint at ``path``, checked to be one of this suite's."""
+    @staticmethod
+    def read(path: str) -> dict:
+        """The checkpoint at ``path``, checked to be a complete one of this suite (a crafted or cut-down file is
+        one ``CheckpointError`` naming what is wrong)."""
         ckpt = load_file(path)
         if not isinstance(ckpt, dict) or "model" not in ckpt:
             raise CheckpointError(f"{path} is not a training checkpoint of this suite (no 'model' entry)")
+        kinds = {"model": dict, "optimizer": dict, "epoch": int, "history": list}
+        for key, kind in kinds.items():
+            value = ckpt.get(key)
+            if isinstance(value, np.ndarray) and value.ndim == 0 and kind is int:
+                value = ckpt[key] = value.item()
+            if not isinstance(value, kind) or isinstance(value, bool):
+                what = "no" if key not in ckpt else f"a {type(value).__name__} as its"
+                raise CheckpointError(f"{path} is not a complete training checkpoint: it has {what} '{key}' entry")
+        if ckpt["epoch"] < 0 or ckpt["epoch"] != len(ckpt["history"]):
+            raise CheckpointError(f"{path} is not a consistent training checkpoint: epoch {ckpt['epoch']} with "
+                                  f"{len(ckpt['history'])} history record(s)")
+        best = ckpt.get("best")
+        if best is not None and not (isinstance(best, dict) and isinstance(best.get("value"), (int, float))):
+            raise CheckpointError(f"{path} is not a consistent training checkpoint: its 'best' entry is {best!r:.80}")
         return ckpt
 
     def restore(self, path: str, log=print) -> tuple[Progress, dict | None]:
@@ -200,14 +216,17 @@ class Checkpointer:
         ckpt = self.read(path)
         check_state_fits(self.network, ckpt["model"], what=f"checkpoint {path}")
         self.network.set_state_dict(ckpt["model"])
-        self.optimizer.set_state_dict(optimizer_state_from_portable(ckpt["optimizer"], self.network))
-        if self.ema is not None:
-            if ckpt.get("ema"):
+        try:
+            self.optimizer.set_state_dict(optimizer_state_from_portable(ckpt["optimizer"], self.network))
+            if self.ema is not None and ckpt.get("ema"):
                 self.ema.set_state_dict(ckpt["ema"])
-            else:
-                log("the checkpoint has no EMA state: the EMA restarts from the current weights")
-                self.ema = type(self.ema)(self.network, self.ema.decay, self.ema.warmup, interval=self.ema.interval)
+        except (KeyError, ValueError, TypeError, AssertionError) as e:
+            raise CheckpointError(f"the optimizer or EMA state in {path} does not fit this run "
+                                  f"({type(e).__name__}: {one_line(e, 200)})") from None
+        if self.ema is not None and not ckpt.get("ema"):
+            log("the checkpoint has no EMA state: the EMA restarts from the current weights")
+            self.ema = type(self.ema)(self.network, self.ema.decay, self.ema.warmup, interval=self.ema.interval)
         if self.scaler is not None and ckpt.get("scaler"):
             self.scaler.load_state_dict(ckpt["scaler"])
-        progress = Progress(int(ckpt["epoch"]), ckpt.get("best", Progress().best), list(ckpt.get("history", [])))
+        progress = Progress(ckpt["epoch"], ckpt.get("best") or Progress().best, ckpt["history"])
         return progress, ckpt.get("config")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 __all__ = ["CONFIG", "METRICS", "BEST", "BEST_EMA", "BEST_JSON", "CHECKPOINT", "CLASSES", "DATA_REPORT",
-           "FAILURE_LOG", "run_file"]
+           "FAILURE_LOG", "LEGACY_CHECKPOINT", "LOCK", "VISUALDL", "RESULTS", "run_file"]
 
 CONFIG = "config.yaml"                                  # the resolved config of the run
 METRICS = "metrics.jsonl"                               # one JSON record per epoch
@@ -15,6 +15,13 @@ CHECKPOINT = os.path.join("checkpoints", "latest.safetensors")  # everything nee
 CLASSES = "classes.json"                                # the class names, in label order
 DATA_REPORT = "data_report.json"                        # files the loader skipped or replaced
 FAILURE_LOG = "data_failures.log"
+LEGACY_CHECKPOINT = os.path.join("checkpoints", "latest.pdckpt")  # the pickle of versions before safetensors
+LOCK = "run.lock"                                       # held by the training process (engine/run_lock.py)
+VISUALDL = "vdl"                                        # VisualDL logs
+
+# what marks a folder as holding a run's results (a new run there needs --resume or --backup)
+RESULTS = (CONFIG, METRICS, BEST, BEST_EMA, BEST_JSON, CHECKPOINT, LEGACY_CHECKPOINT, CLASSES, DATA_REPORT,
+           FAILURE_LOG, VISUALDL)
 
 
 def run_file(output_dir: str, name: str) -> str:

@@ -13,6 +13,7 @@ listed in ``data_report.json``. See docs/RELIABILITY.md; the run folder's files 
 """
 from __future__ import annotations
 
+import contextlib
 import os
 
 import paddle
@@ -30,6 +31,7 @@ from .data_report import DataReport
 from .device import select_device
 from .epoch_end import EpochEnd, epoch_metrics
 from .preflight import check_output_dir, preflight
+from .run_lock import RunLock
 
 __all__ = ["Trainer", "is_main_process", "preflight"]
 
@@ -150,7 +152,12 @@ class Trainer:
 
     # ------------------------------------------------------------------ fit
     def fit(self, resume: str | None = None) -> dict:
-        """Train to ``Global.epochs`` (resuming if asked) and return the summary."""
+        """Train to ``Global.epochs`` (resuming if asked) and return the summary; the main process holds the
+        run folder (``RunLock``) meanwhile."""
+        with RunLock(self.out) if self.main else contextlib.nullcontext():
+            return self._fit(resume)
+
+    def _fit(self, resume: str | None) -> dict:
         resume = resume if resume is not None else self.cfg["Global"]["resume"]
         path = self.resolve_resume(resume)
         if path:
@@ -181,7 +188,9 @@ class Trainer:
             os.makedirs(self.out, exist_ok=True)
         except OSError as e:
             raise ConfigError(f"Global.output_dir={self.out} cannot be created: {e.strerror or e}") from None
-        stale = remove_stale_temps(self.out) + remove_stale_temps(os.path.dirname(self.checkpointer.path))
+        names = [os.path.basename(n) for n in run_files.RESULTS]
+        stale = (remove_stale_temps(self.out, names)
+                 + remove_stale_temps(os.path.dirname(self.checkpointer.path), names))
         if stale:
             self.log(f"removed {len(stale)} temporary file(s) of a save that was interrupted: "
                      + ", ".join(os.path.basename(f) for f in stale))

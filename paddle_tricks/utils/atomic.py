@@ -85,14 +85,18 @@ def temp_files(folder: str) -> list[str]:
     return sorted(os.path.join(folder, f) for f in os.listdir(folder) if _TEMP.match(f))
 
 
-def remove_stale_temps(folder: str) -> list[str]:
-    """Delete the temporary files that a killed process left in ``folder``; returns their paths.
+def remove_stale_temps(folder: str, names) -> list[str]:
+    """Delete the temporary files that a killed process left in ``folder`` while writing one of ``names``;
+    returns their paths.
 
     A temporary file is stale when the process that wrote it (its name ends in that process's id) is gone.
+    Only temporaries of the given file names are touched: a ``.notes.tmp123`` of the user's stays.
     """
+    names = set(names)
     removed = []
     for path in temp_files(folder):
-        if not _pid_alive(int(_TEMP.match(os.path.basename(path)).group("pid"))):
+        match = _TEMP.match(os.path.basename(path))
+        if match.group("name") in names and not _pid_alive(int(match.group("pid"))):
             _remove_quietly(path)
             removed.append(path)
     return removed
