@@ -25,7 +25,8 @@ setup(
         "gpu": ["paddlepaddle-gpu>=2.6"],
         "onnx": ["paddle2onnx>=2.0", "onnxruntime>=1.16"],
         "test": ["paddlepaddle>=2.6", "pytest>=7.0", "paddle2onnx>=2.0", "onnxruntime>=1.16", "nbclient>=0.7",
-                 "nbformat>=5.7", "ipykernel>=6.0", "pandas>=1.5", "jupytext>=1.14", "pyflakes>=3.0"],
+                 "nbformat>=5.7", "ipykernel>=6.0", "pandas>=1.5", "jupytext>=1.14", "pyflakes>=3.0",
+                 "wheel"],   # wheel: the non-editable install test builds without isolation
     },
     entry_points={"console_scripts": [
         "paddle-tricks=paddle_tricks.cli:main",
