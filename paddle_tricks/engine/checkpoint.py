@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
+import paddle
 import paddle.nn as nn
 
 from ..errors import CheckpointError
@@ -117,6 +118,8 @@ def optimizer_state_from_portable(state: dict, network: nn.Layer) -> dict:
             structured, suffix = key[len("param::"):].split("::", 1)
             if structured not in names:
                 raise CheckpointError(f"the optimizer state names parameter '{structured}', which the model lacks")
+            if not isinstance(value, (np.ndarray, paddle.Tensor)):
+                raise CheckpointError(f"the optimizer state '{key}' is a {type(value).__name__}, not an array")
             out[names[structured] + suffix] = value
         else:
             out[key] = value
@@ -220,6 +223,8 @@ class Checkpointer:
             self.optimizer.set_state_dict(optimizer_state_from_portable(ckpt["optimizer"], self.network))
             if self.ema is not None and ckpt.get("ema"):
                 self.ema.set_state_dict(ckpt["ema"])
+        except CheckpointError as e:
+            raise CheckpointError(f"checkpoint {path}: {e}") from None
         except (KeyError, ValueError, TypeError, AssertionError) as e:
             raise CheckpointError(f"the optimizer or EMA state in {path} does not fit this run "
                                   f"({type(e).__name__}: {one_line(e, 200)})") from None
