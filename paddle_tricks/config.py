@@ -2,8 +2,10 @@
 
 A config is a mapping of sections (``Global``, ``Arch``, ``Data``, ``Optimizer``, ``LR``, ``Loss``, ``EMA``,
 ``AMP``, ``VisualDL``). ``SCHEMA`` below lists every key with its type and default; anything else is rejected
-with the nearest valid name, so a typo never passes silently. Free-form mappings (model options,
-transform arguments, tricks) are checked later, where the thing they configure is built.
+with the nearest valid name, so a typo never passes silently. The names of datasets, models, LR schedules,
+optimizers and losses come from their registries, and ``Data.options`` / ``Arch.options`` are checked against
+the options the chosen dataset and model declare (``data.registry``, ``models.registry``), before anything is
+built. Transform arguments and tricks are checked where they are built.
 
 ``_base_`` (a path or a list of paths, relative to the file) is loaded first and the file's own keys
 are merged over it, section by section. ``-o`` values are parsed as YAML (``-o Global.epochs=3``,
@@ -270,7 +272,7 @@ def validate(cfg: dict) -> dict:
         if val is None:
             continue
         if not isinstance(val, dict):
-            raise ConfigError(f"section '{sec}' must be a mapping of keys, got {val!r}")
+            raise ConfigError(f"section '{sec}' must be a mapping of keys, got {shown(val)}")
         for k, v in val.items():
             if k not in SCHEMA[sec]:
                 raise ConfigError(f"unknown key '{sec}.{k}'{_nearest(k, list(SCHEMA[sec]))}")
