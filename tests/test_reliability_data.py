@@ -238,3 +238,17 @@ def test_a_run_on_odd_names_reports_them_in_data_report_json(tmp_path, capfd, wo
     assert len(report["skipped"]) == 7                            # the 3 of make_bad_folder and these 4
     assert red + "/tab\\tcut.jpg" in {r["path"] for r in report["replaced"]}   # through the failure log too
     assert all(r["split"] in ("train", "eval") for r in report["replaced"])
+
+
+def test_caltech16_counts_broken_links_as_skipped(tmp_path):
+    from paddle_tricks.data.caltech16 import CALTECH16_CLASSES, Caltech16
+    for i, c in enumerate(CALTECH16_CLASSES):
+        (tmp_path / c).mkdir()
+        for j in range(2):
+            Image.fromarray(noise(20, 20, (10 * i, 40, 40), j)).save(tmp_path / c / f"image_{j:04d}.jpg")
+    os.symlink("gone.jpg", tmp_path / "watch" / "image_0009.jpg")
+    os.symlink("image_0010.jpg", tmp_path / "watch" / "image_0010.jpg")
+    train = Caltech16(str(tmp_path), "train")
+    watch = str(tmp_path / "watch")
+    assert sorted(train.skipped) == [(f"{watch}/image_0009.jpg", "dangling symbolic link (to gone.jpg)"),
+                                     (f"{watch}/image_0010.jpg", "symbolic link loop")]

@@ -12,7 +12,7 @@ import os
 
 from ..errors import DataError
 from .archive import extract_archive
-from .image_list import ImageListDataset
+from .image_list import ImageListDataset, list_image_files
 from .registry import register_dataset
 
 __all__ = ["CALTECH16_CLASSES", "caltech16_split", "derive_caltech16_classes", "find_caltech101_root",
@@ -34,8 +34,8 @@ CALTECH101_ARCHIVES = {
 
 
 def _image_files(folder: str) -> list[str]:
-    return sorted(f for f in os.listdir(folder)
-                  if f.lower().endswith(IMAGE_EXTS) and os.path.isfile(os.path.join(folder, f)))
+    """Image names of a class folder; broken links are kept so the dataset counts them as skipped."""
+    return [f for f in list_image_files(folder) if f.lower().endswith(IMAGE_EXTS)]
 
 
 def _extract(archive: str) -> str:
