@@ -6,6 +6,8 @@ import sys
 
 import yaml
 
+from paddle_tricks.engine import run_files
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NORM = {"Normalize": {"mean": [127.5] * 3, "std": [64.0] * 3, "data_format": "CHW"}}
 
@@ -32,4 +34,4 @@ def test_two_process_cpu_launch(tmp_path):
     assert len(lines) == 2                                     # one writer: no duplicated records
     assert len(list((out / "vdl").iterdir())) == 1             # one VisualDL log
     # each rank saw half of the 32 training images per epoch: 2 steps of 8
-    assert (out / "checkpoints" / "latest.pdckpt").is_file()
+    assert (out / run_files.CHECKPOINT).is_file() and not (out / run_files.LOCK).exists()

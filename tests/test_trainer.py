@@ -57,6 +57,9 @@ def test_run_writes_its_outputs_and_resume_is_exact(tmp_path):
                  "checkpoints/latest.safetensors"):
         assert (out / name).is_file(), name
     assert any(f.startswith("vdlrecords") for f in os.listdir(out / "vdl"))
+    # the class names in label order, for inference
+    assert json.loads((out / "classes.json").read_text()) == [str(c) for c in full.datasets["train"].classes]
+    assert len(full.datasets["train"].classes) == 16
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in records] == [1, 2, 3]
     assert {"eval_top1", "eval_top5", "ema_top1", "lr", "train_loss"} <= set(records[0])
