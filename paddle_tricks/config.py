@@ -24,10 +24,8 @@ from .errors import ConfigError
 from .losses import LOSSES
 from .models.registry import MODELS, check_model_options
 from .optim import LR_SCHEDULES, OPTIMIZERS
-from .utils.schema import (Key, boolean, choice, int_range, mapping, nonneg_int, num, pos_int, sequence,
-                           shown, string)
-from .utils.schema import is_int as _is_int
-from .utils.schema import nearest as _nearest
+from .utils.schema import (Key, boolean, choice, int_range, is_int, mapping, nearest, nonneg_int, num, pos_int,
+                           sequence, shown, string)
 
 __all__ = ["SCHEMA", "load_config", "parse_overrides", "apply_overrides", "validate", "dump_config",
            "ConfigError"]
@@ -88,7 +86,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "warmup_start_lr": num(0.0, "learning rate at the first warm-up step", lo=0),
         "eta_min": num(0.0, "learning rate at the last iteration (Cosine, CosineWarmup)", lo=0),
         "milestones": sequence([], "epochs at which Piecewise multiplies the LR by gamma",
-                               item=lambda v: _is_int(v) and v > 0, kind="a list of positive integers"),
+                               item=lambda v: is_int(v) and v > 0, kind="a list of positive integers"),
         "gamma": num(0.1, "Piecewise factor", lo=0, lo_open=True),
     },
     "Loss": {
@@ -266,7 +264,7 @@ def validate(cfg: dict) -> dict:
     """Check sections, keys and types; fill defaults; cross-check related keys. Returns the full config."""
     for sec in cfg:
         if sec not in SCHEMA:
-            raise ConfigError(f"unknown section '{sec}'{_nearest(sec, SECTIONS)}")
+            raise ConfigError(f"unknown section '{sec}'{nearest(sec, SECTIONS)}")
     full = defaults()
     for sec, val in cfg.items():
         if val is None:
@@ -275,10 +273,10 @@ def validate(cfg: dict) -> dict:
             raise ConfigError(f"section '{sec}' must be a mapping of keys, got {shown(val)}")
         for k, v in val.items():
             if k not in SCHEMA[sec]:
-                raise ConfigError(f"unknown key '{sec}.{k}'{_nearest(k, list(SCHEMA[sec]))}")
+                raise ConfigError(f"unknown key '{sec}.{k}'{nearest(k, list(SCHEMA[sec]))}")
             key = SCHEMA[sec][k]
             v = _as_number(v) if key.kind.startswith("a number") else v
-            if isinstance(key.default, float) and _is_int(v):
+            if isinstance(key.default, float) and is_int(v):
                 v = float(v)
             if not key.check(v):
                 raise ConfigError(f"{sec}.{k} must be {key.kind}, got {shown(v)}")
@@ -300,7 +298,7 @@ def validate(cfg: dict) -> dict:
         for i, t in enumerate(full["Data"][which]):
             if not (isinstance(t, str) or (isinstance(t, dict) and len(t) == 1)):
                 raise ConfigError(f"Data.{which}[{i}] must be a name or a one-key mapping "
-                                  f"{{Name: {{args}}}}, got {t!r}")
+                                  f"{{Name: {{args}}}}, got {shown(t)}")
     return full
 
 
