@@ -178,7 +178,7 @@ display(pd.DataFrame({name: {"final eval top-1": h["eval_top1"].iloc[-1], "best 
 # %% [markdown]
 # ## 5. 融合与对比 · Fuse, then compare outputs, size and speed
 #
-# Each net is rebuilt from its config and given the weights of its best epoch (the run's `best.pdparams`).
+# Each net is rebuilt from its config and given the weights of its best epoch (`best.safetensors` in its run folder).
 # `reparameterize` asks every ACBlock to fuse itself and folds the BN of every remaining `ConvBNAct` into its
 # convolution. It is applied to a copy, so the trained form stays available for the comparison. The baseline is
 # folded too, because a deployed plain net also has no separate BN. After fusion, ACNet is a plain CNN of exactly
