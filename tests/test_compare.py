@@ -11,7 +11,8 @@ from PIL import Image
 from paddle_tricks.config import validate
 from paddle_tricks.engine.trainer import Trainer
 from paddle_tricks.models import build_network
-from paddle_tricks.report.compare import compare_main, compare_runs, markdown_table
+from paddle_tricks.cli.compare import compare_main
+from paddle_tricks.report.compare import compare_runs, markdown_table
 from paddle_tricks.report.runs import NotARunError, eval_input_size, read_run, trick_summary
 from paddle_tricks.utils.complexity import count_madds, count_params
 

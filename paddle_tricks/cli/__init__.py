@@ -20,7 +20,7 @@ COMMANDS = {
     "eval": ("paddle_tricks.cli.evaluate", "eval_main", "evaluate trained weights on the eval set"),
     "export": ("paddle_tricks.cli.export", "export_main", "fuse and export a trained network (Paddle or ONNX)"),
     "infer": ("paddle_tricks.cli.infer", "infer_main", "classify images with a run or an exported model"),
-    "compare": ("paddle_tricks.report.compare", "compare_main", "compare run folders in a table and plots"),
+    "compare": ("paddle_tricks.cli.compare", "compare_main", "compare run folders in a table and plots"),
     "ablate": ("paddle_tricks.ablate", "ablate_main", "train a base config and its trick variants, compare"),
     "prepare-data": ("paddle_tricks.cli.prepare_data", "prepare_data_main", "link or download a dataset"),
     "configs": ("paddle_tricks.cli.configs", "configs_main", "list the shipped configs"),

@@ -16,32 +16,27 @@ each run computes:
 It writes ``compare.md`` (the table, then notes: unfinished or unreadable runs, paths that are not runs,
 what the columns mean, machine and date), ``summary.json`` (the same numbers), ``top1_per_epoch.png`` (eval
 top-1 of every run per epoch) and ``top1_vs_madds.png`` (best top-1 against MAdds, labelled points). A run
-that is missing, unfinished or partly unreadable is reported, never fatal. ``compare_main`` is
-``tools/compare.py``.
+that is missing, unfinished or partly unreadable is reported, never fatal. The command is
+``paddle-tricks compare`` (:mod:`paddle_tricks.cli.compare`).
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import copy
 import datetime as _dt
 import json
 import os
 import platform
-import shlex
 import sys
 from dataclasses import asdict, dataclass, field
 
-from ..utils.console import user_errors
-from ..utils.paths import check_folder_target
 from ..errors import UserError
+from .plots import CURVES_PNG, MADDS_PNG, plot_accuracy_vs_madds, plot_curves
 from .runs import NotARunError, Run, eval_input_size, read_run, run_labels, trick_summary
 
 __all__ = ["RunSummary", "Report", "summarize_run", "compare_runs", "markdown_table", "common_epoch", "plot_curves",
-           "plot_accuracy_vs_madds", "machine_info", "compare_main"]
+           "plot_accuracy_vs_madds", "machine_info"]
 
-CURVES_PNG = "top1_per_epoch.png"
-MADDS_PNG = "top1_vs_madds.png"
 
 
 @dataclass
@@ -281,94 +276,6 @@ def machine_info() -> str:
             f"Python {platform.python_version()}, Paddle {pv}")
 
 
-# --------------------------------------------------------------------------------------------- plots
-
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
-
-
-def _colors(rows: list[RunSummary]) -> dict[str, tuple]:
-    """One colour per run, the same in both plots."""
-    plt = _pyplot()
-    cmap = plt.get_cmap("tab10" if len(rows) <= 10 else "tab20")
-    return {r.label: cmap(i % cmap.N) for i, r in enumerate(rows)}
-
-
-def plot_curves(rows: list[RunSummary], path: str, title: str = "Eval top-1 per epoch") -> str:
-    """Eval top-1 (%) per epoch of every run on one chart; unfinished runs dashed."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 4.8), dpi=120)
-    colors = _colors(rows)
-    drawn = 0
-    for r in rows:
-        if not r.curve:
-            continue
-        ep = [c[0] for c in r.curve]
-        acc = [100 * c[1] for c in r.curve]
-        unfinished = r.status != "finished"
-        name = r.label + (f" ({r.epochs_done}/{r.epochs_planned}, unfinished)" if unfinished else "")
-        ax.plot(ep, acc, color=colors[r.label], ls="--" if unfinished else "-",
-                marker="o" if len(ep) <= 12 else None, ms=3, lw=1.6, label=name)
-        drawn += 1
-    if not drawn:
-        ax.text(0.5, 0.5, "no evaluated epoch in any run", ha="center", va="center", transform=ax.transAxes)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("eval top-1 (%)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    if drawn:
-        from matplotlib.ticker import MaxNLocator
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.legend(fontsize=8, loc="lower right" if drawn <= 6 else "center left",
-                  bbox_to_anchor=None if drawn <= 6 else (1.01, 0.5))
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
-
-
-def plot_accuracy_vs_madds(rows: list[RunSummary], path: str,
-                           title: str = "Best eval top-1 against MAdds") -> str:
-    """Best eval top-1 (%) against MAdds (millions), one labelled point per run."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 4.8), dpi=120)
-    colors = _colors(rows)
-    pts = [(r.madds / 1e6, 100 * r.best_top1, r) for r in rows if r.madds and r.madds > 0 and r.best_top1 is not None]
-    if not pts:
-        ax.text(0.5, 0.5, "no run with both an accuracy and a MAdds count", ha="center", va="center",
-                transform=ax.transAxes)
-    xs = [p[0] for p in pts]
-    ys = [p[1] for p in pts]
-    span_x = (max(xs) - min(xs)) if xs else 1.0
-    span_y = (max(ys) - min(ys)) if ys else 1.0
-    placed: list[tuple[float, float]] = []
-    for x, y, r in sorted(pts, key=lambda p: (p[0], -p[1])):
-        unfinished = r.status != "finished"
-        ax.scatter([x], [y], s=36, color=colors[r.label], marker="x" if unfinished else "o", zorder=3)
-        # stack the labels of points that sit close together instead of printing them over each other
-        near = sum(1 for px, py in placed if abs(px - x) <= 0.04 * max(span_x, 1e-9)
-                   and abs(py - y) <= 0.06 * max(span_y, 1e-9))
-        placed.append((x, y))
-        ax.annotate(r.label + (" (unfinished)" if unfinished else ""), (x, y), textcoords="offset points",
-                    xytext=(6, 4 - 11 * near), fontsize=8)
-    ax.set_xlabel("MAdds (millions, deploy form, at each run's input size)")
-    ax.set_ylabel("best eval top-1 (%)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    if pts:
-        pad = max(0.08 * max(span_x, 0.1 * max(xs)), 1e-3)
-        ax.set_xlim(min(xs) - pad, max(xs) + 2.5 * pad)
-        ypad = max(0.1 * span_y, 0.5)
-        ax.set_ylim(min(ys) - 2 * ypad, max(ys) + ypad)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
-
-
 # --------------------------------------------------------------------------------------------- driver
 
 def common_epoch(rows: list[RunSummary]) -> tuple[int, dict[str, float]] | None:
@@ -469,42 +376,3 @@ def compare_runs(paths: list[str], out_dir: str, latency: bool = True, input_siz
         json.dump({"generated": now, "machine": machine_info(), "command": command, "skipped": skipped,
                    "rows": [asdict(r) for r in rows]}, f, indent=1)
     return Report(rows, skipped, markdown, files)
-
-
-@user_errors
-def compare_main(argv=None) -> int:
-    """``paddle-tricks compare``: compare run folders in one table and two plots."""
-    parser = argparse.ArgumentParser(
-        prog="paddle-tricks compare",
-        description="Compare training runs: a Markdown table (accuracy, parameters, MAdds, CPU latency, training "
-                    "time) and PNG plots (top-1 per epoch; top-1 against MAdds). Unfinished runs are reported.")
-    parser.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run folders (Global.output_dir of each run)")
-    parser.add_argument("--out", default="output/compare", help="output folder (default output/compare)")
-    parser.add_argument("--latency", action=argparse.BooleanOptionalAction, default=True,
-                        help="export each model and time batch-1 CPU inference (default on)")
-    parser.add_argument("--input-size", type=int, default=None,
-                        help="square input size for MAdds and latency (default: each run's eval transforms)")
-    parser.add_argument("--repeats", type=int, default=50, help="timed inference runs per model (default 50)")
-    parser.add_argument("--threads", type=int, default=1, help="CPU math threads for the latency (default 1)")
-    parser.add_argument("--title", default=None, help="heading of compare.md")
-    args = parser.parse_args(argv)
-    if args.input_size is not None and args.input_size < 1:
-        raise UserError(f"--input-size must be positive, got {args.input_size}")
-    if args.repeats < 1 or args.threads < 1:
-        raise UserError(f"--repeats and --threads must be positive, got {args.repeats}, {args.threads}")
-    from ..utils.console import quiet
-    quiet()
-    out = check_folder_target(args.out, "--out")
-    command = "paddle-tricks compare " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None
-                                                                              else argv))
-    rep = compare_runs(args.runs, out, latency=args.latency, input_size=args.input_size,
-                       repeats=args.repeats, threads=args.threads, title=args.title, command=command,
-                       log=lambda m: print(m, file=sys.stderr))
-    print(markdown_table(rep.rows), end="")
-    for r in rep.rows:
-        for n in r.notes:
-            print(f"note: {r.label}: {n}")
-    for s in rep.skipped:
-        print(f"note: skipped {s}")
-    print("written: " + ", ".join(os.path.abspath(f) for f in rep.files.values()))
-    return 0
