@@ -14,8 +14,8 @@ from typing import Any, Callable, Iterable
 
 from ..errors import ConfigError
 
-__all__ = ["UnknownOptionError", "BadOptionError", "Key", "pos_int", "nonneg_int", "int_range", "num", "boolean", "string", "choice", "mapping",
-           "sequence", "is_int", "is_num", "shown", "nearest", "check_options"]
+__all__ = ["UnknownOptionError", "BadOptionError", "Key", "pos_int", "nonneg_int", "int_range", "num", "boolean",
+           "string", "choice", "mapping", "sequence", "is_int", "is_num", "shown", "nearest", "check_options"]
 
 _SHORT = reprlib.Repr()
 _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlevel = 60, 60, 3
