@@ -37,9 +37,9 @@ def _eval_count(num_per_class: int, eval_per_class: int | None) -> int:
 
 def check_budget(options: dict) -> None:
     """Raise ``ValueError`` when both splits together would hold more than ``MAX_IMAGE_BYTES`` of pixels."""
-    n = options.get("num_per_class", 100)
+    n = options.get("num_per_class", OPTIONS["num_per_class"].default)
     total = (n + _eval_count(n, options.get("eval_per_class"))) * len(QUICKSTART_CLASSES)
-    size = options.get("image_size", 32)
+    size = options.get("image_size", OPTIONS["image_size"].default)
     need = total * size * size * 3
     if need > MAX_IMAGE_BYTES:
         raise ValueError(f"{total} images of {size}x{size} px need {need / 2 ** 30:.1f} GiB, more than the "
