@@ -252,3 +252,15 @@ def test_caltech16_counts_broken_links_as_skipped(tmp_path):
     watch = str(tmp_path / "watch")
     assert sorted(train.skipped) == [(f"{watch}/image_0009.jpg", "dangling symbolic link (to gone.jpg)"),
                                      (f"{watch}/image_0010.jpg", "symbolic link loop")]
+
+
+def test_a_worker_whose_parent_is_already_gone_ends_at_once():
+    """``exit_with_parent`` called after the parent died (the race it guards): the worker signals itself."""
+    import signal
+    import subprocess
+    import sys
+    code = ("import os, runpy; exit_with_parent = runpy.run_path('paddle_tricks/data/workers.py')"  # no Paddle
+            "['exit_with_parent']; exit_with_parent(os.getppid() + 1); print('still alive')")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert proc.returncode == -signal.SIGTERM and "still alive" not in proc.stdout

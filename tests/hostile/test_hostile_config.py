@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from hostile_kit import WAITS_FOR, assert_refused, run_tool, write_config
+from hostile_kit import WAITS_FOR, assert_refused, assert_unchanged, run_tool, snapshot, write_config
 
 BOUNDS = pytest.mark.xfail(strict=False, reason=WAITS_FOR["bounds"])
 
@@ -25,12 +25,14 @@ BOUNDS = pytest.mark.xfail(strict=False, reason=WAITS_FOR["bounds"])
     ("LR.base_lr=.nan", "LR.base_lr"),
     ("Arch.num_classes=0", "Arch.num_classes"),
 ])
-def test_out_of_bounds_values_name_the_key(tmp_path, capfd, override, key):
-    cfg = write_config(tmp_path / "cfg.yaml", tmp_path / "run")
+def test_out_of_bounds_values_name_the_key(finished_run, capfd, override, key):
+    """Aimed at the finished run's folder: the value is refused first, and the run stays byte-identical."""
+    cfg, run = finished_run
+    before = snapshot(run)
     start = time.time()
     assert_refused(run_tool(capfd, "train", "-c", cfg, "-o", override), key)
     assert time.time() - start < 20                                  # refused before any big allocation
-    assert not (tmp_path / "run" / "metrics.jsonl").exists()
+    assert_unchanged(before, run)
 
 
 @BOUNDS
