@@ -56,6 +56,10 @@ def test_weights_files_keep_parameter_names_and_pdparams_still_load(tmp_path):
     paddle.save(net.state_dict(), str(tmp_path / "w.pdparams"))       # a paddle.vision / PaddleClas file
     with open(tmp_path / "p2.pdparams", "wb") as f:                   # protocol 2 (older Paddle): _codecs
         pickle.dump({k: v.numpy() for k, v in net.state_dict().items()}, f, protocol=2)
+    with open(tmp_path / "list.pdparams", "wb") as f:
+        pickle.dump([1.0, 2.0], f, protocol=2)
+    with pytest.raises(CheckpointError, match=r"list\.pdparams holds a list, not weights \(a mapping"):
+        load_weights(net, str(tmp_path / "list.pdparams"))
     for name in ("w.safetensors", "w.pdparams", "p2.pdparams"):
         other = paddle.nn.Linear(3, 2)
         load_weights(other, str(tmp_path / name))

@@ -77,6 +77,9 @@ def load_weights(model: nn.Layer, path: str) -> None:
     state = load_file(path)
     if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
         state = state["model"]
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path} holds a {type(state).__name__}, not weights (a mapping of parameter names "
+                              f"to tensors)")
     check_state_fits(model, state, what=f"checkpoint {path}")
     model.set_state_dict(state)
 

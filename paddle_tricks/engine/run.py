@@ -16,6 +16,7 @@ from ..configs import resolve_config
 from ..errors import CheckpointError, UserError
 from . import run_files
 from .checkpoint import Checkpointer
+from .preflight import check_output_dir
 from .resume import resumed_config
 from .run_lock import RunLock
 from .trainer import Trainer, is_main_process
@@ -81,6 +82,8 @@ def run_training(config: str, overrides: list[str] = (), resume: str | None = No
         if resume == "auto" and Checkpointer.find(out) is None:
             resume = None                     # Global.resume: auto resumes only when there is a checkpoint
     main = is_main_process()
+    if main:
+        check_output_dir(out)                 # before the lock creates the folder
     with RunLock(out) if main else contextlib.nullcontext():
         cfg, path = given, None
         if resume:
