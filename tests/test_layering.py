@@ -38,13 +38,30 @@ def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
+def _is_type_checking(node: ast.AST) -> bool:
+    test = getattr(node, "test", None)
+    return isinstance(node, ast.If) and ((isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or
+                                         (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
+
+
+def _runtime_nodes(tree: ast.AST, into_functions: bool = True):
+    """The nodes that can run (not the bodies of ``if TYPE_CHECKING:``); without ``into_functions`` only
+    those that run when the module is imported (not function bodies)."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        todo += [child for child in ast.iter_child_nodes(node) if not _is_type_checking(child) and
+                 (into_functions or not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))]
+
+
 def imports_of(module: str, deferred: bool = False) -> set[str]:
     """The package modules ``module`` imports (``from pkg import sub`` counts ``pkg.sub``): at module level, or
     with ``deferred`` also those inside functions (an import deferred to dodge a cycle is still a cycle)."""
     path = MODULES[module]
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found = set()
-    for node in (ast.walk(tree) if deferred else tree.body):
+    for node in _runtime_nodes(tree, into_functions=deferred):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
@@ -69,7 +86,8 @@ def import_graph(deferred: bool = False) -> dict[str, set[str]]:
                 parent = ".".join(parts[:i])
                 if not module.startswith(parent + "."):
                     edges.add(parent)
-        graph[module] = edges - {module}
+        # a module's own ancestor packages are initialised before it runs: importing them is never a cycle
+        graph[module] = {e for e in edges if e != module and not module.startswith(e + ".")}
     return graph
 
 
