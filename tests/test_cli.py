@@ -73,7 +73,7 @@ def test_unreadable_images(tmp_path):
     # a dataset with no readable image at all is an error
     for f in (tmp_path / "imgs").rglob("*.png"):
         f.write_bytes(b"")
-    assert_clean_error(run("train.py", "-c", cfg), "can be read")
+    assert_clean_error(run("train.py", "-c", cfg, "-o", f"Global.output_dir={tmp_path / 'run2'}"), "can be read")
 
 
 def test_eval_and_checkpoint_of_another_architecture(tmp_path):
@@ -151,3 +151,12 @@ def test_compare_error_contract(tmp_path):
     (tmp_path / "a_file").write_text("")
     proc = pt("compare", str(tmp_path / "run"), "--out", str(tmp_path / "a_file" / "report"), "--no-latency")
     assert_clean_error(proc, "lies under", "which is a file")
+
+
+def test_verbose_anywhere_switches_paddle_output_back_on(monkeypatch, capsys):
+    from paddle_tricks.cli import main
+    from paddle_tricks.utils.console import VERBOSE_SWITCH
+    monkeypatch.delenv(VERBOSE_SWITCH, raising=False)
+    assert main(["configs"]) == 0 and VERBOSE_SWITCH not in os.environ
+    assert main(["configs", "--verbose"]) == 0 and os.environ[VERBOSE_SWITCH] == "1"
+    assert "quickstart" in capsys.readouterr().out.splitlines()

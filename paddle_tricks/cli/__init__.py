@@ -7,8 +7,10 @@ line and exit code 2 (see :func:`paddle_tricks.utils.console.user_errors`).
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
+from ..utils.console import VERBOSE_SWITCH
 from .evaluate import eval_main
 from .train import train_main
 
@@ -28,15 +30,19 @@ COMMANDS = {
 
 
 def _usage() -> str:
-    lines = ["usage: paddle-tricks <command> [options]   (paddle-tricks <command> --help for its options)", "",
-             "commands:"]
+    lines = ["usage: paddle-tricks [--verbose] <command> [options]   (paddle-tricks <command> --help for its "
+             "options)", "", "commands:"]
     lines += [f"  {name:<13} {spec[2]}" for name, spec in COMMANDS.items()]
+    lines += ["", f"--verbose (or {VERBOSE_SWITCH}=1) shows Paddle's own warnings and log lines"]
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     """Run ``paddle-tricks <command> [options]``; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "--verbose" in argv:     # for any command, before or after its name; child processes inherit it
+        argv.remove("--verbose")
+        os.environ[VERBOSE_SWITCH] = "1"
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_usage())
         return 0 if argv else 2
