@@ -180,7 +180,10 @@ def run_jobs(jobs: list[Job], log_dir: str, train_cmd: list[str] | None = None, 
     A failed job is reported and the others still run.
     """
     train_cmd = train_cmd or TRAIN_COMMAND
-    os.makedirs(log_dir, exist_ok=True)
+    try:
+        os.makedirs(log_dir, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot create the ablation folder {log_dir}: {e.strerror}; choose another --out") from None
     status: dict[str, str] = {}
     for i, job in enumerate(jobs, 1):
         head = f"[{i}/{len(jobs)}] {job.name}"
@@ -354,12 +357,13 @@ def ablate(base: str, tricks: list[str] | None = None, seeds: list[int] | None =
 
 
 def _int_list(text: str, what: str) -> list[int]:
+    from .config import MAX_SEED
     try:
         vals = [int(s) for s in text.split(",") if s.strip()]
     except ValueError:
         raise UserError(f"{what} must be comma-separated integers, got {text!r}") from None
-    if not vals or any(v < 0 for v in vals):
-        raise UserError(f"{what} must be non-negative integers, got {text!r}")
+    if not vals or any(v < 0 or v > MAX_SEED for v in vals):
+        raise UserError(f"{what} must be integers from 0 to {MAX_SEED} (Global.seed), got {text!r}")
     return list(dict.fromkeys(vals))
 
 
