@@ -28,11 +28,12 @@ import paddle
 import paddle.nn as nn
 
 from .fusion import fuse_bn_tensor
+from .surgery_leaf import SurgeryLeaf
 
 __all__ = ["ACBlock"]
 
 
-class ACBlock(nn.Layer):
+class ACBlock(SurgeryLeaf, nn.Layer):
     """``k×k + 1×k + k×1`` convolutions, each followed by its own BatchNorm, summed.
 
     Args:

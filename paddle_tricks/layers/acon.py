@@ -23,6 +23,8 @@ from __future__ import annotations
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
+from .create_act import register_act
+from .surgery_leaf import SurgeryLeaf
 
 __all__ = ["AconC", "MetaAconC"]
 
@@ -40,7 +42,8 @@ def _acon(x: paddle.Tensor, p1: paddle.Tensor, p2: paddle.Tensor, beta: paddle.T
     return dpx * F.sigmoid(beta * dpx) + p2 * x
 
 
-class AconC(nn.Layer):
+@register_act("acon_c", channels=True, trick_options={})
+class AconC(SurgeryLeaf, nn.Layer):
     """ACON-C with learnable per-channel ``p1``, ``p2`` and ``β``.
 
     Args:
@@ -63,7 +66,8 @@ class AconC(nn.Layer):
         return f"{self.channels}"
 
 
-class MetaAconC(nn.Layer):
+@register_act("meta_acon_c", channels=True, trick_options={"r": 16})
+class MetaAconC(SurgeryLeaf, nn.Layer):
     """Meta-ACON-C: ACON-C whose ``β`` is predicted from the input by a small channel-wise network.
 
     Args:

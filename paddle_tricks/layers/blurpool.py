@@ -30,10 +30,11 @@ import paddle.nn as nn
 import paddle.nn.functional as F
 
 from paddle_tricks.layers.conv_bn import ConvBNAct
+from .surgery_leaf import SurgeryLeaf
 
 __all__ = ["BlurPool", "MaxBlurPool", "ConvBlurPool", "binomial_filter"]
 
-_PAD_MODES = {"reflect": "reflect", "refl": "reflect", "replicate": "replicate", "repl": "replicate",
+PAD_MODES = {"reflect": "reflect", "refl": "reflect", "replicate": "replicate", "repl": "replicate",
               "zero": "constant", "zeros": "constant", "constant": "constant"}
 
 
@@ -46,7 +47,7 @@ def binomial_filter(filt_size: int) -> np.ndarray:
     return (filt / filt.sum()).astype("float32")
 
 
-class BlurPool(nn.Layer):
+class BlurPool(SurgeryLeaf, nn.Layer):
     """Blur with a binomial filter, then subsample (anti-aliased downsampling).
 
     Args:
@@ -64,11 +65,11 @@ class BlurPool(nn.Layer):
             raise ValueError(f"BlurPool: channels must be >= 1, got {channels}")
         if stride < 1:
             raise ValueError(f"BlurPool: stride must be >= 1, got {stride}")
-        if pad_type not in _PAD_MODES:
-            raise ValueError(f"BlurPool: unknown pad_type '{pad_type}'; choose one of {sorted(_PAD_MODES)}")
+        if pad_type not in PAD_MODES:
+            raise ValueError(f"BlurPool: unknown pad_type '{pad_type}'; choose one of {sorted(PAD_MODES)}")
         filt = binomial_filter(filt_size)
         self.channels, self.filt_size, self.stride, self.pad_off = channels, filt_size, stride, pad_off
-        self.pad_mode = _PAD_MODES[pad_type]
+        self.pad_mode = PAD_MODES[pad_type]
         lo, hi = (filt_size - 1) // 2 + pad_off, math.ceil((filt_size - 1) / 2) + pad_off
         self.pad_sizes = [lo, hi, lo, hi]  # left, right, top, bottom
         self.register_buffer("filt", paddle.to_tensor(np.tile(filt[None, None], (channels, 1, 1, 1))),
@@ -87,7 +88,7 @@ class BlurPool(nn.Layer):
         return f"{self.channels}, filt_size={self.filt_size}, stride={self.stride}, pad_mode={self.pad_mode}"
 
 
-class MaxBlurPool(nn.Layer):
+class MaxBlurPool(SurgeryLeaf, nn.Layer):
     """``MaxPool(kernel_size, stride=1)`` → ``BlurPool(stride)``: the anti-aliased max-pool.
 
     Args:
@@ -117,7 +118,7 @@ class ConvBlurPool(nn.Layer):
         kernel_size: conv kernel size ("same" padding).
         stride: downsampling factor, applied by the blur.
         groups: conv groups.
-        act: activation name or factory (see ``make_act``).
+        act: activation name or factory (see ``create_act``).
         filt_size: blur filter size.
     """
 

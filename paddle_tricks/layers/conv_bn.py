@@ -9,32 +9,9 @@ from typing import Callable
 
 import paddle.nn as nn
 
-__all__ = ["ConvBNAct", "make_act"]
+from .create_act import create_act
 
-_ACTS: dict[str, Callable[[], nn.Layer]] = {
-    "relu": nn.ReLU,
-    "relu6": nn.ReLU6,
-    "hardswish": nn.Hardswish,
-    "hswish": nn.Hardswish,
-    "swish": nn.Swish,
-    "silu": nn.Silu,
-    "sigmoid": nn.Sigmoid,
-    "leaky_relu": lambda: nn.LeakyReLU(0.1),
-    "mish": nn.Mish,
-    "gelu": nn.GELU,
-}
-
-
-def make_act(act: str | Callable[[], nn.Layer] | None) -> nn.Layer:
-    """An activation layer from a name (``'relu'``, ``'hswish'``, ...), a factory, or ``None`` (identity)."""
-    if act is None or act is False:
-        return nn.Identity()
-    if isinstance(act, str):
-        key = act.lower()
-        if key not in _ACTS:
-            raise ValueError(f"unknown activation '{act}'; choose one of {sorted(_ACTS)}")
-        return _ACTS[key]()
-    return act()
+__all__ = ["ConvBNAct"]
 
 
 class ConvBNAct(nn.Layer):
@@ -48,7 +25,8 @@ class ConvBNAct(nn.Layer):
         padding: explicit padding; ``None`` gives ``dilation * (kernel_size - 1) // 2``.
         groups: convolution groups (``groups == in_channels`` for depthwise).
         dilation: dilation of the kernel.
-        act: activation name, factory or ``None``.
+        act: activation name (see :func:`~paddle_tricks.layers.create_act.create_act`; channel-wise ones
+            get ``out_channels``), factory or ``None``.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1,
@@ -63,7 +41,7 @@ class ConvBNAct(nn.Layer):
         self.conv = nn.Conv2D(in_channels, out_channels, kernel_size, stride=stride, padding=padding,
                               groups=groups, dilation=dilation, bias_attr=False)
         self.bn = nn.BatchNorm2D(out_channels)
-        self.act = make_act(act)
+        self.act = create_act(act, channels=out_channels)
 
     def forward(self, x):
         return self.act(self.bn(self.conv(x)))

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import paddle
 import paddle.nn as nn
+from .surgery_leaf import SurgeryLeaf
 
 __all__ = ["AddCoords", "CoordConv"]
 
 
-class AddCoords(nn.Layer):
+class AddCoords(SurgeryLeaf, nn.Layer):
     """Append coordinate channels ``xx`` (along W), ``yy`` (along H) and optionally ``rr``.
 
     Args:
@@ -54,7 +55,7 @@ class AddCoords(nn.Layer):
         return f"with_r={self.with_r}"
 
 
-class CoordConv(nn.Layer):
+class CoordConv(SurgeryLeaf, nn.Layer):
     """:class:`AddCoords` then ``Conv2D(in_channels + 2 (+1), out_channels, ...)``.
 
     Args:

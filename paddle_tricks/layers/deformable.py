@@ -24,11 +24,12 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 from paddle.vision.ops import DeformConv2D
+from .surgery_leaf import SurgeryLeaf
 
 __all__ = ["DeformableConv"]
 
 
-class DeformableConv(nn.Layer):
+class DeformableConv(SurgeryLeaf, nn.Layer):
     """A ``k×k`` deformable convolution whose offsets (and mask) are predicted from its input.
 
     Args:

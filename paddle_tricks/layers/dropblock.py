@@ -25,6 +25,7 @@ from __future__ import annotations
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
+from .surgery_leaf import SurgeryLeaf
 
 __all__ = ["DropBlock", "linear_keep_prob", "set_dropblock_keep_prob"]
 
@@ -66,7 +67,7 @@ def set_dropblock_keep_prob(model: nn.Layer, keep_prob: float) -> int:
     return count
 
 
-class DropBlock(nn.Layer):
+class DropBlock(SurgeryLeaf, nn.Layer):
     """Drop ``block_size × block_size`` regions of each channel independently during training.
 
     Args:

@@ -26,11 +26,13 @@ from __future__ import annotations
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
+from .create_act import register_act
+from .surgery_leaf import SurgeryLeaf
 
 __all__ = ["DyReLUA", "DyReLUB", "DyReLUC"]
 
 
-class _DyReLU(nn.Layer):
+class _DyReLU(SurgeryLeaf, nn.Layer):
     """Shared hyper-function; ``per_channel`` selects ``2K`` (A) or ``2KC`` (B, C) outputs."""
 
     def __init__(self, channels: int, reduction: int = 4, k: int = 2, per_channel: bool = True,
@@ -74,6 +76,7 @@ class _DyReLU(nn.Layer):
         return f"{self.channels}, k={self.k}"
 
 
+@register_act("dyrelu_a", channels=True, trick_options={"reduction": 4, "k": 2})
 class DyReLUA(_DyReLU):
     """DY-ReLU-A: one piecewise-linear function per sample, shared by all channels and positions.
 
@@ -87,6 +90,7 @@ class DyReLUA(_DyReLU):
         super().__init__(channels, reduction, k, per_channel=False)
 
 
+@register_act("dyrelu_b", channels=True, trick_options={"reduction": 4, "k": 2})
 class DyReLUB(_DyReLU):
     """DY-ReLU-B: one piecewise-linear function per sample and channel.
 
@@ -100,6 +104,8 @@ class DyReLUB(_DyReLU):
         super().__init__(channels, reduction, k, per_channel=True)
 
 
+@register_act("dyrelu_c", channels=True,
+              trick_options={"reduction": 4, "k": 2, "tau": 10.0, "gamma_scale": 1.0 / 3.0})
 class DyReLUC(_DyReLU):
     """DY-ReLU-C: channel-wise coefficients scaled by a spatial attention ``π ≤ 1``.
 

@@ -29,6 +29,8 @@ from typing import Sequence
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
+from .create_attn import register_attn
+from .surgery_leaf import SurgeryLeaf
 
 __all__ = ["NAM", "nam_sparsity_", "add_nam_sparsity_hooks"]
 
@@ -38,7 +40,8 @@ def _normalized_abs(weight: paddle.Tensor) -> paddle.Tensor:
     return g / g.sum()
 
 
-class NAM(nn.Layer):
+@register_attn("nam")
+class NAM(SurgeryLeaf, nn.Layer):
     """Normalization-based attention (channel gate, optional early-commit spatial gate).
 
     Args:

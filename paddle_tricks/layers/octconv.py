@@ -32,7 +32,8 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from paddle_tricks.layers.conv_bn import make_act
+from paddle_tricks.layers.create_act import create_act
+from .surgery_leaf import SurgeryLeaf
 
 __all__ = ["OctaveConv", "OctaveConvBNAct", "octave_split"]
 
@@ -47,7 +48,7 @@ def _pool(x: paddle.Tensor, k: int) -> paddle.Tensor:
     return F.avg_pool2d(x, kernel_size=k, stride=k, ceil_mode=True, exclusive=True)
 
 
-class OctaveConv(nn.Layer):
+class OctaveConv(SurgeryLeaf, nn.Layer):
     """Octave convolution over a ``(high, low)`` pair of feature maps.
 
     Args:
@@ -145,7 +146,7 @@ class OctaveConv(nn.Layer):
                 f"groups={self.groups}, depthwise={self.depthwise}")
 
 
-class OctaveConvBNAct(nn.Layer):
+class OctaveConvBNAct(SurgeryLeaf, nn.Layer):
     """:class:`OctaveConv` followed by separate BatchNorm and activation on the high and low maps.
 
     Args:
@@ -164,8 +165,8 @@ class OctaveConvBNAct(nn.Layer):
         out_h, out_l = self.conv.out_split
         self.bn_h = nn.BatchNorm2D(out_h) if out_h else None
         self.bn_l = nn.BatchNorm2D(out_l) if out_l else None
-        self.act_h = make_act(act) if out_h else None
-        self.act_l = make_act(act) if out_l else None
+        self.act_h = create_act(act) if out_h else None
+        self.act_l = create_act(act) if out_l else None
 
     def forward(self, x_h, x_l=None):
         y_h, y_l = self.conv(x_h, x_l)

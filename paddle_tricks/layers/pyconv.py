@@ -29,6 +29,7 @@ from typing import Sequence
 
 import paddle
 import paddle.nn as nn
+from .surgery_leaf import SurgeryLeaf
 
 __all__ = ["PyConv", "PYCONV_STAGES"]
 
@@ -56,7 +57,7 @@ def _split_channels(out_channels: int, splits: Sequence[float | Fraction]) -> li
     return counts
 
 
-class PyConv(nn.Layer):
+class PyConv(SurgeryLeaf, nn.Layer):
     """Pyramidal convolution: parallel levels with their own kernel size and groups, concatenated.
 
     Args:

@@ -7,8 +7,9 @@ arXiv 1709.01507. Official code: ``hujie-frank/SENet`` (Caffe).
 both with bias (1x1 convolutions on the pooled map, which equal fully connected layers). The defaults are
 the paper's (``r = 16``, ReLU, sigmoid). What differs from the paper is only optional:
 
-* ``gate`` may be a hard sigmoid and ``divisor`` rounds the squeezed width to a multiple of 8, as
-  MobileNetV3 (Howard et al., arXiv 1905.02244) uses the block;
+* ``gate`` may be a hard sigmoid (:class:`~paddle_tricks.layers.hard_sigmoid.HardSigmoid`) and
+  ``divisor`` rounds the squeezed width to a multiple of 8, as MobileNetV3 (Howard et al.,
+  arXiv 1905.02244) uses the block;
 * the squeezed width can be given directly with ``rd_channels``.
 
 In a residual block the module goes on the residual branch after the last BN and before the add (see
@@ -20,48 +21,17 @@ from typing import Callable
 
 import paddle
 import paddle.nn as nn
-import paddle.nn.functional as F
 
 from ..utils.make_divisible import make_divisible
-from .conv_bn import make_act
+from .create_act import create_act
+from .create_attn import register_attn
+from .surgery_leaf import SurgeryLeaf
 
 __all__ = ["SEModule"]
 
 
-class _HardSigmoid(nn.Layer):
-    """``clip(slope * x + offset, 0, 1)``; slope 1/6 is MobileNetV3's ``relu6(x + 3) / 6``."""
-
-    def __init__(self, slope: float = 1.0 / 6.0, offset: float = 0.5):
-        super().__init__()
-        self.slope = slope
-        self.offset = offset
-
-    def forward(self, x):
-        return F.hardsigmoid(x, slope=self.slope, offset=self.offset)
-
-    def extra_repr(self) -> str:
-        return f"slope={self.slope:.4g}, offset={self.offset}"
-
-
-_GATES: dict[str, Callable[[], nn.Layer]] = {
-    "sigmoid": nn.Sigmoid,
-    # MobileNetV3 paper / torchvision: relu6(x + 3) / 6
-    "hard_sigmoid": lambda: _HardSigmoid(1.0 / 6.0, 0.5),
-    # PaddleClas MobileNetV3: clip(0.2 x + 0.5, 0, 1)
-    "paddle_hard_sigmoid": lambda: _HardSigmoid(0.2, 0.5),
-}
-
-
-def make_gate(gate: str | Callable[[], nn.Layer]) -> nn.Layer:
-    """A gate layer from a name in ``('sigmoid', 'hard_sigmoid', 'paddle_hard_sigmoid')`` or a factory."""
-    if isinstance(gate, str):
-        if gate.lower() not in _GATES:
-            raise ValueError(f"unknown gate '{gate}'; choose one of {sorted(_GATES)}")
-        return _GATES[gate.lower()]()
-    return gate()
-
-
-class SEModule(nn.Layer):
+@register_attn("se", reduction=16)
+class SEModule(SurgeryLeaf, nn.Layer):
     """Squeeze-and-Excitation: rescale each channel by a gate computed from the global average.
 
     Args:
@@ -71,7 +41,8 @@ class SEModule(nn.Layer):
         divisor: round the squeezed width to a multiple of this (MobileNetV3 uses 8); 1 = plain ``C // r``.
         min_channels: smallest squeezed width allowed (with ``divisor > 1``: at least ``divisor``).
         act: activation between the two FC layers (name or factory), ReLU in the paper.
-        gate: gate name (``'sigmoid'``, ``'hard_sigmoid'``, ``'paddle_hard_sigmoid'``) or factory.
+        gate: gate name (``'sigmoid'``, ``'hard_sigmoid'``, ``'paddle_hard_sigmoid'``: any name of
+            :func:`~paddle_tricks.layers.create_act.create_act`) or factory.
 
     Attributes:
         record_attention: when set to True, each forward pass keeps its gate values ``(B, C, 1, 1)``
@@ -96,9 +67,12 @@ class SEModule(nn.Layer):
         self.channels = channels
         self.rd_channels = rd_channels
         self.fc1 = nn.Conv2D(channels, rd_channels, 1)
-        self.act = make_act(act)
+        self.act = create_act(act)
         self.fc2 = nn.Conv2D(rd_channels, channels, 1)
-        self.gate = make_gate(gate)
+        try:
+            self.gate = create_act(gate)
+        except ValueError as e:
+            raise ValueError(f"SEModule: gate: {e}") from None
         self.record_attention = False
         self.last_attention = None
 

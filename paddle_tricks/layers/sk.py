@@ -23,11 +23,12 @@ import paddle.nn as nn
 import paddle.nn.functional as F
 
 from .conv_bn import ConvBNAct
+from .surgery_leaf import SurgeryLeaf
 
 __all__ = ["SKConv"]
 
 
-class SKConv(nn.Layer):
+class SKConv(SurgeryLeaf, nn.Layer):
     """Selective Kernel convolution: several receptive fields, mixed by a softmax attention per channel.
 
     Args:

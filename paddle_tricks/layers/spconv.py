@@ -28,11 +28,12 @@ from __future__ import annotations
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
+from .surgery_leaf import SurgeryLeaf
 
 __all__ = ["SPConv"]
 
 
-class SPConv(nn.Layer):
+class SPConv(SurgeryLeaf, nn.Layer):
     """Split-based 3×3 convolution (representative GWC+PWC branch, cheap redundant 1×1 branch).
 
     Args:

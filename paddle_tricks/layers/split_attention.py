@@ -26,11 +26,12 @@ import paddle.nn as nn
 import paddle.nn.functional as F
 
 from .conv_bn import ConvBNAct
+from .surgery_leaf import SurgeryLeaf
 
 __all__ = ["RSoftmax", "SplitAttention"]
 
 
-class RSoftmax(nn.Layer):
+class RSoftmax(SurgeryLeaf, nn.Layer):
     """Radix softmax: softmax over the radix splits within each cardinal group (sigmoid for radix 1).
 
     Maps ``(B, channels * radix, 1, 1)`` logits laid out as ``(cardinality, radix, channels / cardinality)``
@@ -55,7 +56,7 @@ class RSoftmax(nn.Layer):
         return F.sigmoid(x).reshape([0, 1, -1])
 
 
-class SplitAttention(nn.Layer):
+class SplitAttention(SurgeryLeaf, nn.Layer):
     """Split-Attention convolution (``SplAtConv2d``).
 
     Args:

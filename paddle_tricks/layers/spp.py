@@ -20,11 +20,12 @@ from typing import Sequence
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
+from .surgery_leaf import SurgeryLeaf
 
 __all__ = ["SpatialPyramidPooling"]
 
 
-class SpatialPyramidPooling(nn.Layer):
+class SpatialPyramidPooling(SurgeryLeaf, nn.Layer):
     """Pool an ``(N, C, H, W)`` map into ``(N, C·Σ n²)`` for the pyramid ``levels``.
 
     The features are ordered level by level, each level as the row-major flattening of its

@@ -34,6 +34,8 @@ import paddle
 import paddle.nn as nn
 
 from ..layers.conv_bn import ConvBNAct
+from ..layers.hard_sigmoid import HardSigmoid
+from ..layers.surgery_leaf import SurgeryLeaf
 from ..utils.make_divisible import ceil_divisible
 from .registry import IMAGENET, register_model
 
@@ -74,14 +76,7 @@ _STEM_CHANNELS = 16
 _HEAD_CHANNELS = 1280  # the 1×1 conv after global pooling; not width-scaled
 
 
-class _HardSigmoid(nn.Layer):
-    """``relu6(x + 3) / 6`` exactly (``nn.Hardsigmoid``'s default slope is the rounded 0.1666667)."""
-
-    def forward(self, x):
-        return nn.functional.relu6(x + 3.0) / 6.0
-
-
-class _HardSigmoidSE(nn.Layer):
+class _HardSigmoidSE(SurgeryLeaf, nn.Layer):
     """AsymmNet / MobileNetV3 squeeze-and-excitation with a hard-sigmoid gate.
 
     GAP → biased 1×1 conv to ``ceil8(channels // reduction)`` → ReLU → biased 1×1 conv → hard
@@ -100,7 +95,7 @@ class _HardSigmoidSE(nn.Layer):
         self.fc1 = nn.Conv2D(channels, mid, 1)
         self.act = nn.ReLU()
         self.fc2 = nn.Conv2D(mid, channels, 1)
-        self.gate = _HardSigmoid()
+        self.gate = HardSigmoid()  # relu6(x + 3) / 6 exactly
 
     def forward(self, x):
         return x * self.gate(self.fc2(self.act(self.fc1(self.pool(x)))))

@@ -9,7 +9,8 @@ where the shape changes. The parameter counts equal ``paddle.vision.models.resne
 Options beyond the paper, all off by default:
 
 * ``groups`` / ``base_width``: ResNeXt bottlenecks (Xie et al., arXiv 1611.05431), e.g. 32x4d;
-* ``attn_layer``: a factory ``channels -> nn.Layer`` (or ``'se'``) applied on the residual branch after the
+* ``attn_layer``: a name of :func:`~paddle_tricks.layers.create_attn.create_attn` (``'se'``, ``'nam'``) or
+  a factory ``channels -> nn.Layer``, applied on the residual branch after the
   last BN and before the add, where SENet (arXiv 1709.01507) puts its SE module;
 * ``stem_type='deep'`` (three 3x3 convs, ResNet-C of Bag of Tricks, arXiv 1812.01187) and
   ``avg_down=True`` (average-pool shortcut, ResNet-D), as used by ResNeSt;
@@ -24,28 +25,12 @@ from typing import Callable, Sequence, Type
 import paddle
 import paddle.nn as nn
 
-from ..layers.conv_bn import ConvBNAct, make_act
-from ..layers.se import SEModule
+from ..layers.conv_bn import ConvBNAct
+from ..layers.create_act import create_act
+from ..layers.create_attn import create_attn
 from .registry import IMAGENET, register_model
 
-__all__ = ["BasicBlock", "Bottleneck", "ResNet", "make_attn_layer"]
-
-
-_ATTN: dict[str, Callable[[int], nn.Layer]] = {
-    "se": lambda c: SEModule(c),
-}
-
-
-def make_attn_layer(attn: str | Callable[[int], nn.Layer] | None, channels: int) -> nn.Layer:
-    """An attention layer for ``channels`` from a name (``'se'``), a factory ``channels -> Layer``, or
-    ``None`` (identity)."""
-    if attn is None or attn is False:
-        return nn.Identity()
-    if isinstance(attn, str):
-        if attn.lower() not in _ATTN:
-            raise ValueError(f"unknown attention layer '{attn}'; choose one of {sorted(_ATTN)} or pass a factory")
-        return _ATTN[attn.lower()](channels)
-    return attn(channels)
+__all__ = ["BasicBlock", "Bottleneck", "ResNet"]
 
 
 def make_downsample(in_channels: int, out_channels: int, stride: int, avg_down: bool = False) -> nn.Layer:
@@ -82,9 +67,9 @@ class BasicBlock(nn.Layer):
                              f"base_width={base_width}")
         self.conv1 = ConvBNAct(in_channels, planes, 3, stride=stride, act=act)
         self.conv2 = ConvBNAct(planes, planes, 3, act=None)
-        self.attn = make_attn_layer(attn_layer, planes)
+        self.attn = create_attn(attn_layer, planes)
         self.downsample = downsample
-        self.act = make_act(act)
+        self.act = create_act(act, channels=planes)
 
     def forward(self, x):
         shortcut = x if self.downsample is None else self.downsample(x)
@@ -117,9 +102,9 @@ class Bottleneck(nn.Layer):
         self.conv1 = ConvBNAct(in_channels, width, 1, act=act)
         self.conv2 = self._make_conv2(width, stride, groups, act)
         self.conv3 = ConvBNAct(width, out_channels, 1, act=None)
-        self.attn = make_attn_layer(attn_layer, out_channels)
+        self.attn = create_attn(attn_layer, out_channels)
         self.downsample = downsample
-        self.act = make_act(act)
+        self.act = create_act(act, channels=out_channels)
 
     def _make_conv2(self, width: int, stride: int, groups: int, act) -> nn.Layer:
         return ConvBNAct(width, width, 3, stride=stride, groups=groups, act=act)
@@ -144,7 +129,7 @@ class ResNet(nn.Layer):
             ``'cifar'`` (3x3/1, no pool).
         stem_width: width of the first two deep-stem convs (the stem outputs ``2 * stem_width``).
         avg_down: average-pool shortcuts instead of strided 1x1 convs.
-        attn_layer: attention factory for every block (see ``make_attn_layer``).
+        attn_layer: attention name or factory for every block (see ``create_attn``).
         act: activation name or factory.
         block_kwargs: extra keyword arguments for every block.
     """

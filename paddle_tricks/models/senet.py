@@ -16,9 +16,10 @@ from typing import Callable
 
 import paddle.nn as nn
 
-from ..layers.conv_bn import ConvBNAct, make_act
+from ..layers.conv_bn import ConvBNAct
+from ..layers.create_act import create_act
+from ..layers.create_attn import create_attn
 from .registry import CIFAR, register_model
-from .resnet import make_attn_layer
 
 __all__ = ["PreActBlock", "SENet"]
 
@@ -38,10 +39,10 @@ class PreActBlock(nn.Layer):
                  act: str | Callable[[], nn.Layer] = "relu"):
         super().__init__()
         self.bn1 = nn.BatchNorm2D(in_channels)
-        self.act1 = make_act(act)
+        self.act1 = create_act(act)
         self.conv1 = ConvBNAct(in_channels, planes, 3, stride=stride, act=act)  # conv → bn2 → relu
         self.conv2 = nn.Conv2D(planes, planes, 3, padding=1, bias_attr=False)
-        self.attn = make_attn_layer(attn_layer, planes)
+        self.attn = create_attn(attn_layer, planes)
         self.shortcut = None
         if stride != 1 or in_channels != planes:
             self.shortcut = nn.Conv2D(in_channels, planes, 1, stride=stride, bias_attr=False)
