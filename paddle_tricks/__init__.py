@@ -1,7 +1,7 @@
 """paddle_tricks: CNN design tricks and the networks of five Paddle tutorials, reproduced and tested."""
-import os as _os
+from .utils.cpu_threads import use_all_cores as _use_all_cores
 
-# ``import paddle`` pins OpenMP to one thread when the variable is unset; use every core instead.
-_os.environ.setdefault("OMP_NUM_THREADS", str(_os.cpu_count() or 1))
+# every core for Paddle's math (it would use one), without its OMP_NUM_THREADS warning
+_use_all_cores()
 
 __version__ = "0.1.0"

@@ -1,5 +1,8 @@
 """How the command-line tools talk to the user: one ``error:`` line for a user mistake, Paddle's noise hidden.
 
+``quiet()`` hides Paddle's Python warnings and its C++ log lines (glog INFO and WARNING: PIR notes, analysis
+passes); ``PADDLE_TRICKS_VERBOSE=1`` (or ``quiet(verbose=True)``) keeps them, for debugging.
+
 A user mistake (``UserError``: bad config, missing data, unfit checkpoint, a diverged run) ends with one
 ``error:`` line and exit code 2, never a traceback. So does a full disk or a read-only folder met outside
 the checkpoint writer (``OSError`` ENOSPC, EDQUOT, EROFS, EACCES): finished epochs stay in the checkpoint.
@@ -8,13 +11,16 @@ from __future__ import annotations
 
 import errno
 import functools
+import os
 import sys
 import warnings
 
 from ..errors import UserError
 from .messages import one_line
 
-__all__ = ["user_errors", "quiet"]
+__all__ = ["user_errors", "quiet", "VERBOSE_SWITCH"]
+
+VERBOSE_SWITCH = "PADDLE_TRICKS_VERBOSE"
 
 
 def user_errors(fn):
@@ -43,7 +49,23 @@ def user_errors(fn):
 _DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES}
 
 
-def quiet() -> None:
-    """Hide the Python warnings of Paddle that say nothing about the user's run."""
-    warnings.filterwarnings("ignore", message="No ccache found")
-    warnings.filterwarnings("ignore", message="When training, we now always track global mean")
+# read by glog when Paddle's library loads: 2 = errors only, no verbose logging
+QUIET_ENVIRONMENT = {"GLOG_minloglevel": "2", "GLOG_v": "0"}
+# warnings Paddle raises on behalf of its caller (stacklevel 2), so not caught by their module
+PADDLE_MESSAGES = ("To copy construct from a tensor",)
+
+
+def quiet(verbose: bool = False) -> bool:
+    """Hide Paddle's warnings and C++ logging for this process and its children, unless ``verbose`` or
+    ``PADDLE_TRICKS_VERBOSE`` is set; returns whether it did. Call it before Paddle loads (the C++ side
+    reads its settings then); the Python warnings are hidden whenever it is called."""
+    if verbose:
+        os.environ[VERBOSE_SWITCH] = "1"
+    if os.environ.get(VERBOSE_SWITCH, "").strip() not in ("", "0"):
+        return False
+    for name, value in QUIET_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    warnings.filterwarnings("ignore", module=r"paddle(\.|$)")
+    for message in PADDLE_MESSAGES:
+        warnings.filterwarnings("ignore", message=message)
+    return True
