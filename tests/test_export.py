@@ -36,7 +36,7 @@ def test_export_cli_fuses_acnet_and_reproduces_the_trained_net(tmp_path, capsys)
     out = tmp_path / "exported"
     assert export_main(["-c", cfg_path, "--weights", weights, "--out", str(out), "--input-size", "32"]) == 0
     printed = capsys.readouterr().out
-    assert f"saved: {out / 'model'}" in printed and "max abs diff" in printed
+    assert f"saved: {out}\n" in printed and f"  {out / 'model.json'}" in printed and "max abs diff" in printed
 
     loaded = paddle.jit.load(str(out / "model"))
     loaded.eval()
