@@ -64,6 +64,7 @@ def test_the_saved_config_is_used_and_epochs_may_grow_with_a_notice(finished, tm
     assert ("note: Global.epochs 1 -> 2: the LR schedule (Constant) is re-planned over 2 epochs and continues "
             "from the step where epoch 1 ended") in out
     assert "resumed from" in out and "after epoch 1" in out
+    assert "note: the learning rate continues at 0.05 on the 2-epoch schedule (the 1-epoch one had 0.05)" in out
     saved = latest(tmp_path / "run")
     assert saved["epoch"] == 2 and saved["config"]["Global"]["epochs"] == 2
     assert saved["config"]["Global"]["log_freq"] == 3 and saved["config"]["VisualDL"]["enable"] is False

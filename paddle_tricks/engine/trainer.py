@@ -48,6 +48,9 @@ def _silent(*_):
 class Trainer:
     """Train and evaluate one config.
 
+    The command line goes through ``engine.run.run_training``, which also refuses a folder holding another
+    run's results and reconciles a resumed config; ``Trainer`` alone trains what it is given.
+
     Args:
         cfg: a validated config (``paddle_tricks.config.load_config``).
         log: where one-line notices go (``print`` by default).
@@ -107,6 +110,10 @@ class Trainer:
         self.checkpointer.scaler = grad_scaler(self.model)
         self.progress, saved_cfg = self.checkpointer.restore(path, log=self.log)
         self.start_epoch = self.progress.epoch
+        planned = (saved_cfg or {}).get("Global", {}).get("epochs", self.epochs)
+        if planned != self.epochs and self.progress.history and self.main:
+            self.log(f"note: the learning rate continues at {float(self.optimizer.get_lr()):.4g} on the "
+                     f"{self.epochs}-epoch schedule (the {planned}-epoch one had {self.progress.history[-1]['lr']:.4g})")
         return saved_cfg
 
     def kept(self) -> str:
