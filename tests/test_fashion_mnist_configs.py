@@ -13,6 +13,8 @@ from PIL import Image
 from paddle_tricks.config import load_config
 from paddle_tricks.data.fashion_mnist import FashionMNIST
 from paddle_tricks.data.transforms import build_transforms
+from paddle_tricks.engine import run_files
+from paddle_tricks.engine.checkpoint import load_file
 from paddle_tricks.engine.trainer import Trainer
 from paddle_tricks.models import build_network
 
@@ -111,8 +113,8 @@ def test_lenet_trains_one_short_epoch(fashion_mnist_root, tmp_path):
     rec = records[0]
     assert rec["lr"] == pytest.approx(0.9) and math.isfinite(rec["train_loss"])
     # plain SGD moved every weight away from the initialisation
-    state = paddle.load(str(tmp_path / "best.pdparams"))
-    assert all(not np.array_equal(init[k], state[k].numpy()) for k in init)
+    state = load_file(str(tmp_path / run_files.BEST))
+    assert all(not np.array_equal(init[k], state[k]) for k in init)
     # the recorded test accuracy is the accuracy of the saved weights on the 200 sampled test images
     net = build_network(cfg)
     net.set_state_dict(state)
