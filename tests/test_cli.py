@@ -151,6 +151,17 @@ def test_compare_error_contract(tmp_path):
     (tmp_path / "a_file").write_text("")
     proc = pt("compare", str(tmp_path / "run"), "--out", str(tmp_path / "a_file" / "report"), "--no-latency")
     assert_clean_error(proc, "lies under", "which is a file")
+    # a run of another dataset: a Dataset column and a warning that the accuracies are not comparable
+    import shutil
+    shutil.copytree(tmp_path / "run", tmp_path / "other")
+    saved = yaml.safe_load((tmp_path / "other" / "config.yaml").read_text())
+    saved["Data"].update(dataset="folder", root=str(tmp_path / "flowers"))
+    (tmp_path / "other" / "config.yaml").write_text(yaml.safe_dump(saved))
+    proc = pt("compare", str(tmp_path / "run"), str(tmp_path / "other"), "--out", str(tmp_path / "r2"), "--no-latency")
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: the runs come from 2 datasets (folder:flowers, quickstart)" in proc.stderr
+    assert "| Dataset |" in proc.stdout and "| folder:flowers |" in proc.stdout
+    assert "warning: the runs come from 2 datasets" in (tmp_path / "r2" / "compare.md").read_text()
 
 
 def test_verbose_anywhere_switches_paddle_output_back_on(monkeypatch, capsys):

@@ -101,8 +101,9 @@ def test_table_values_come_from_the_metrics(runs, tmp_path):
     cells = [c.strip() for c in table[1].strip("|").split("|")]
     assert cells[3] == f"{100 * ra.best_top1:.2f} ({ra.best_epoch})"
     assert cells[4] == f"{100 * tops[-1]:.2f}" and cells[5] == f"{100 * recs[-1]['eval_top5']:.2f}"
-    assert cells[-1] == "2/2"
-    assert table[3].rstrip(" |").endswith("1/2 (unfinished)") and table[4].rstrip(" |").endswith("0/2 (no metrics)")
+    assert cells[-2] == "2/2" and cells[-1] == "quickstart"
+    assert table[3].rstrip(" |").endswith("1/2 (unfinished) | quickstart")
+    assert table[4].rstrip(" |").endswith("0/2 (no metrics) | quickstart")
     assert "not a run folder" in md and "unreadable line" in md
     summary = json.loads((out / "summary.json").read_text())
     assert [r["best_top1"] for r in summary["rows"]] == [r.best_top1 for r in rep.rows]

@@ -34,7 +34,7 @@ from ..errors import UserError
 from .plots import CURVES_PNG, MADDS_PNG, plot_accuracy_vs_madds, plot_curves
 from .runs import NotARunError, Run, eval_input_size, read_run, run_labels, trick_summary
 
-__all__ = ["RunSummary", "Report", "summarize_run", "compare_runs", "markdown_table", "common_epoch", "plot_curves",
+__all__ = ["RunSummary", "Report", "summarize_run", "compare_runs", "markdown_table", "common_epoch", "dataset_name", "plot_curves",
            "plot_accuracy_vs_madds", "machine_info"]
 
 
@@ -47,6 +47,7 @@ class RunSummary:
     path: str
     status: str
     model: str | None = None
+    dataset: str | None = None
     tricks: str = "?"
     best_top1: float | None = None
     best_epoch: int | None = None
@@ -170,6 +171,16 @@ def _complexity(run: Run, row: RunSummary, input_hw, latency: bool, export_dir: 
         row.notes.append(f"latency not measured ({type(e).__name__}: {str(e).splitlines()[0]})")
 
 
+def dataset_name(cfg: dict) -> str | None:
+    """``Data.dataset`` of a run's config; a folder dataset is named by its folder (``folder:flowers``)."""
+    data = cfg.get("Data") or {}
+    kind = data.get("dataset")
+    root = data.get("root")
+    if kind == "folder" and isinstance(root, str) and root:
+        return f"folder:{os.path.basename(os.path.normpath(root))}"
+    return kind if isinstance(kind, str) else None
+
+
 def summarize_run(run: Run, label: str | None = None, input_size: int | None = None, latency: bool = False,
                   export_dir: str | None = None, repeats: int = 50, threads: int = 1, log=print) -> RunSummary:
     """The comparison row of one run.
@@ -196,6 +207,7 @@ def summarize_run(run: Run, label: str | None = None, input_size: int | None = N
     if isinstance(opts, dict) and opts.get("width_mult") not in (None, 1, 1.0):
         row.model = f"{row.model} x{opts['width_mult']:g}"
     row.tricks = trick_summary(cfg)
+    row.dataset = dataset_name(cfg)
     row.seed = (cfg.get("Global") or {}).get("seed")
     hw = (input_size, input_size) if input_size else eval_input_size(cfg)
     row.input_hw = list(hw) if hw else None
@@ -239,7 +251,7 @@ def markdown_table(rows: list[RunSummary]) -> str:
     ks = sorted({r.topk for r in rows if r.topk})
     topk = f"Top-{ks[0]}" if len(ks) == 1 else "Top-k"
     head = ["Run", "Model", "Trick(s)", "Top-1 best (epoch)", "Top-1 final", f"{topk} final", "EMA top-1 best",
-            "Params", "MAdds (input)", "CPU latency ms", "Train time", "Epochs"]
+            "Params", "MAdds (input)", "CPU latency ms", "Train time", "Epochs", "Dataset"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * 3 + ["--:"] * (len(head) - 3)) + "|"]
     for r in rows:
         best = "-" if r.best_top1 is None else f"{_pct(r.best_top1)} ({r.best_epoch})"
@@ -251,7 +263,7 @@ def markdown_table(rows: list[RunSummary]) -> str:
         planned = "?" if r.epochs_planned is None else str(r.epochs_planned)
         epochs = f"{r.epochs_done}/{planned}" + ("" if r.status == "finished" else f" ({r.status})")
         cells = [r.label, r.model or "?", r.tricks, best, _pct(r.final_top1), final_k, _pct(r.ema_best_top1),
-                 _count(r.params), madds, lat, _duration(r.train_seconds), epochs]
+                 _count(r.params), madds, lat, _duration(r.train_seconds), epochs, r.dataset or "?"]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -293,8 +305,9 @@ def common_epoch(rows: list[RunSummary]) -> tuple[int, dict[str, float]] | None:
     return ep, {label: c[ep] for label, c in curves.items()}
 
 
-def _notes(rows: list[RunSummary], skipped: list[str], latency: bool, repeats: int, threads: int) -> str:
-    out = []
+def _notes(rows: list[RunSummary], skipped: list[str], latency: bool, repeats: int, threads: int,
+           warnings: list[str] = ()) -> str:
+    out = [f"- warning: {w}" for w in warnings]
     for r in rows:
         for n in r.notes:
             out.append(f"- `{r.label}`: {n}")
@@ -359,6 +372,12 @@ def compare_runs(paths: list[str], out_dir: str, latency: bool = True, input_siz
         export_dir = os.path.join(out_dir, "export", label.replace("/", "_").replace("#", "_"))
         rows.append(summarize_run(run, label, input_size=input_size, latency=latency, export_dir=export_dir,
                                   repeats=repeats, threads=threads, log=log))
+    datasets = sorted({r.dataset for r in rows if r.dataset})
+    warnings = []
+    if len(datasets) > 1:
+        warnings.append(f"the runs come from {len(datasets)} datasets ({', '.join(datasets)}): their accuracies "
+                        f"are not comparable; compare runs of one dataset")
+        log(f"warning: {warnings[-1]}")
     files = {"markdown": os.path.join(out_dir, "compare.md"), "json": os.path.join(out_dir, "summary.json"),
              "curves": plot_curves(rows, os.path.join(out_dir, CURVES_PNG)),
              "madds": plot_accuracy_vs_madds(rows, os.path.join(out_dir, MADDS_PNG))}
@@ -367,7 +386,7 @@ def compare_runs(paths: list[str], out_dir: str, latency: bool = True, input_siz
           f"Generated {now} on {machine_info()}.", ""]
     if command:
         md += ["```", command, "```", ""]
-    md += [markdown_table(rows), _notes(rows, skipped, latency, repeats, threads),
+    md += [markdown_table(rows), _notes(rows, skipped, latency, repeats, threads, warnings),
            f"![eval top-1 per epoch]({CURVES_PNG})", "", f"![top-1 against MAdds]({MADDS_PNG})", ""]
     markdown = "\n".join(md)
     with open(files["markdown"], "w", encoding="utf-8") as f:
