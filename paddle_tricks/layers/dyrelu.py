@@ -32,11 +32,15 @@ from .surgery_leaf import SurgeryLeaf
 __all__ = ["DyReLUA", "DyReLUB", "DyReLUC"]
 
 
-class _DyReLU(SurgeryLeaf, nn.Layer):
-    """Shared hyper-function; ``per_channel`` selects ``2K`` (A) or ``2KC`` (B, C) outputs."""
+_HYPER_OPTIONS = {"reduction": 4, "k": 2}  # options of the ``act`` trick (the reference defaults)
 
-    def __init__(self, channels: int, reduction: int = 4, k: int = 2, per_channel: bool = True,
-                 lambda_a: float = 1.0, lambda_b: float = 0.5):
+
+class _DyReLU(SurgeryLeaf, nn.Layer):
+    """Shared hyper-function; the class attribute ``per_channel`` selects ``2K`` (A) or ``2KC`` (B, C) outputs."""
+
+    per_channel = True
+
+    def __init__(self, channels: int, reduction: int = 4, k: int = 2, lambda_a: float = 1.0, lambda_b: float = 0.5):
         super().__init__()
         name = type(self).__name__
         if channels < 1 or reduction < 1 or k < 1:
@@ -45,10 +49,10 @@ class _DyReLU(SurgeryLeaf, nn.Layer):
         if channels // reduction < 1:
             raise ValueError(f"{name}: the hidden width channels // reduction must be >= 1, got "
                              f"channels={channels}, reduction={reduction}")
-        self.channels, self.k, self.per_channel = channels, k, per_channel
+        self.channels, self.k = channels, k
         self.fc1 = nn.Linear(channels, channels // reduction)
         self.relu = nn.ReLU()
-        self.fc2 = nn.Linear(channels // reduction, 2 * k * (channels if per_channel else 1))
+        self.fc2 = nn.Linear(channels // reduction, 2 * k * (channels if self.per_channel else 1))
         self.register_buffer("lambdas", paddle.to_tensor([lambda_a] * k + [lambda_b] * k, dtype="float32"),
                              persistable=False)
         self.register_buffer("init_v", paddle.to_tensor([1.0] + [0.0] * (2 * k - 1), dtype="float32"),
@@ -76,21 +80,17 @@ class _DyReLU(SurgeryLeaf, nn.Layer):
         return f"{self.channels}, k={self.k}"
 
 
-@register_act("dyrelu_a", channels=True, trick_options={"reduction": 4, "k": 2})
+@register_act("dyrelu_a", channels=True, trick_options=dict(_HYPER_OPTIONS))
 class DyReLUA(_DyReLU):
     """DY-ReLU-A: one piecewise-linear function per sample, shared by all channels and positions.
 
-    Args:
-        channels: input channels ``C``.
-        reduction: hidden width ``C // reduction`` of the hyper-function (reference: 4, paper: 8).
-        k: number of linear pieces ``K``.
+    Arguments as :class:`DyReLUB`.
     """
 
-    def __init__(self, channels: int, reduction: int = 4, k: int = 2):
-        super().__init__(channels, reduction, k, per_channel=False)
+    per_channel = False
 
 
-@register_act("dyrelu_b", channels=True, trick_options={"reduction": 4, "k": 2})
+@register_act("dyrelu_b", channels=True, trick_options=dict(_HYPER_OPTIONS))
 class DyReLUB(_DyReLU):
     """DY-ReLU-B: one piecewise-linear function per sample and channel.
 
@@ -100,12 +100,10 @@ class DyReLUB(_DyReLU):
         k: number of linear pieces ``K``.
     """
 
-    def __init__(self, channels: int, reduction: int = 4, k: int = 2):
-        super().__init__(channels, reduction, k, per_channel=True)
+    per_channel = True
 
 
-@register_act("dyrelu_c", channels=True,
-              trick_options={"reduction": 4, "k": 2, "tau": 10.0, "gamma_scale": 1.0 / 3.0})
+@register_act("dyrelu_c", channels=True, trick_options={**_HYPER_OPTIONS, "tau": 10.0, "gamma_scale": 1.0 / 3.0})
 class DyReLUC(_DyReLU):
     """DY-ReLU-C: channel-wise coefficients scaled by a spatial attention ``π ≤ 1``.
 
@@ -119,7 +117,7 @@ class DyReLUC(_DyReLU):
 
     def __init__(self, channels: int, reduction: int = 4, k: int = 2, tau: float = 10.0,
                  gamma_scale: float = 1.0 / 3.0):
-        super().__init__(channels, reduction, k, per_channel=True)
+        super().__init__(channels, reduction, k)
         if tau <= 0 or gamma_scale <= 0:
             raise ValueError(f"DyReLUC: tau and gamma_scale must be > 0, got tau={tau}, gamma_scale={gamma_scale}")
         self.tau, self.gamma_scale = float(tau), float(gamma_scale)
