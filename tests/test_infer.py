@@ -84,6 +84,9 @@ def test_infer_probabilities_top_k_and_json(trained, capsys):
     assert sum(t["prob"] for t in pred["top"]) == pytest.approx(1.0, abs=1e-6)
     line = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(image)][0]
     assert line.split(": ", 1)[1].split()[0] == pred["top"][0]["class"]
+    # -c CONFIG: the run in the config's output_dir, the same prediction
+    assert main(["infer", image, "-c", str(tmp / "cfg.yaml"), "--out", str(tmp / "by_config.json")]) == 0
+    assert json.loads((tmp / "by_config.json").read_text())[0]["top"][0] == pred["top"][0]
 
 
 def test_sources_file_folder_glob_and_list(tmp_path):
