@@ -53,9 +53,9 @@ def registered():
     DOWNSAMPLERS.unregister("test_avg")
 
 
-def _build(tmp_path, tricks: str):
+def _build(tmp_path, tricks: str, key: str = "tricks"):
     cfg = tmp_path / "trick.yaml"
-    cfg.write_text(f"_base_: {BASE}\nArch: {{tricks: {tricks}}}\n")
+    cfg.write_text(f"_base_: {BASE}\nArch: {{{key}: {tricks}}}\n")
     return build_network(load_config(str(cfg)))
 
 
@@ -82,6 +82,8 @@ def test_registered_attention_from_config_and_constructor(registered, tmp_path):
     # the constructor route puts the same layer at the same place (branch end, before the add)
     by_name = create_model("resnet18", num_classes=16, attn_layer="test_gate")
     assert sum(isinstance(l, ScaledGate) for l in by_name.sublayers()) == 8
+    by_options = _build(tmp_path, "{attn_layer: test_gate}", key="options")  # Arch.options of a config
+    assert sum(isinstance(l, ScaledGate) for l in by_options.sublayers()) == 8
     plain = create_model("resnet18", num_classes=16)
     randomise_bn(plain)
     by_name.set_state_dict({k: v for k, v in plain.state_dict().items()})  # attention scales stay 1
@@ -125,3 +127,5 @@ def test_registered_downsampling_from_config(registered, tmp_path):
 def test_unregistered_names_are_config_errors(tmp_path):
     with pytest.raises(ConfigError, match=r"^Arch\.tricks.*attention: unknown type 'test_gate'; valid: nam, se$"):
         _build(tmp_path, "{attention: test_gate}")
+    with pytest.raises(ConfigError, match=r"^Arch\.options: unknown attention layer 'test_gate'"):
+        _build(tmp_path, "{attn_layer: test_gate}", key="options")
