@@ -5,6 +5,10 @@ Conventions of the package the surgery relies on: convolutions are
 layers, and layers marked :class:`~paddle_tricks.layers.surgery_leaf.SurgeryLeaf` (tricks, attention
 modules) are replaced whole or not at all. Layers are swapped with ``setattr`` on their parent, the public
 way Paddle registers a sub-layer (as PaddleClas's ``TheseusLayer.upgrade_sublayer`` does).
+
+Paddle's ``nn.Conv2D`` keeps its geometry only in private attributes (``_in_channels``, ``_kernel_size``,
+``_stride``, ``_padding``, ...; no public ones exist): :func:`plain_conv` and :func:`restride` read them,
+and ``tests/test_tricks.py`` fails if a Paddle release renames them (every conv trick converts nothing).
 """
 from __future__ import annotations
 
