@@ -231,13 +231,16 @@ class VisualDLLogger(Callback):
         self._safely(write)
 
     def log_epoch(self, record: dict) -> None:
-        """Per-epoch scalars: every ``eval_*``, ``ema_*`` and ``amp_*`` entry of a history record."""
+        """Per-epoch scalars: every ``eval_*``, ``ema_*`` and ``amp_*`` entry of a history record, and the
+        training images per second (``train/images_per_s``)."""
         def write():
             for k, v in record.items():
                 if v is None or not isinstance(v, (int, float)) or k == "epoch":
                     continue
                 group, _, name = k.partition("_")
-                if group in ("eval", "ema", "amp"):
+                if k == "train_images_per_s":
+                    self.writer.add_scalar("train/images_per_s", float(v), record["epoch"])
+                elif group in ("eval", "ema", "amp"):
                     self.writer.add_scalar(f"{group}/{name}", float(v), record["epoch"])
             self.writer.flush()
         self._safely(write)

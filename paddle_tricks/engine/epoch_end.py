@@ -16,6 +16,7 @@ from paddle.callbacks import Callback
 from ..utils.atomic import atomic_write_text
 from . import run_files
 from .callbacks import TrainingDiverged, divergence_hint, nonfinite_tensors
+from .progress import epoch_line
 
 __all__ = ["EpochEnd", "epoch_metrics"]
 
@@ -32,6 +33,7 @@ class EpochEnd(Callback):
         super().__init__()
         self.t, self.log, self.warn = trainer, log, warn
         self.started = time.time()
+        self.epoch_seconds: list[float] = []   # wall time of each epoch of this process (train + eval + save)
 
     def on_epoch_begin(self, epoch=None, logs=None):
         self.started = time.time()
@@ -47,6 +49,9 @@ class EpochEnd(Callback):
         self.check_finite(epoch)
         record = {"epoch": epoch + 1, "lr": float(t.optimizer.get_lr()), "time": round(seconds, 2)}
         record.update({f"train_{k}": v for k, v in epoch_metrics(train_logs).items()})
+        speed = getattr(t, "train_progress", None)
+        if speed is not None and speed.images:
+            record["train_images_per_s"] = round(speed.images_per_s, 2)
         if t.amp_counter is not None:
             record["amp_skipped_steps"] = t.amp_counter.epoch_skipped
             scale = t.amp_counter.loss_scale()
@@ -74,10 +79,10 @@ class EpochEnd(Callback):
                           os.path.join(t.out, run_files.METRICS))
         if t.vdl is not None:
             t.vdl.log_epoch(record)
-        if "eval_top1" in record:
-            ema = f", EMA top-1 {record['ema_top1']:.4f}" if "ema_top1" in record else ""
-            self.log(f"epoch {epoch + 1}/{t.epochs}: eval top-1 {record['eval_top1']:.4f}{ema} "
-                     f"(best {progress.best['value']:.4f} at epoch {progress.best['epoch']})")
+        self.epoch_seconds.append(time.time() - self.started)
+        mean = sum(self.epoch_seconds) / len(self.epoch_seconds)
+        self.log(epoch_line({**record, "time": self.epoch_seconds[-1]}, t.epochs,
+                            eta_seconds=mean * (t.epochs - epoch - 1)))
 
     def check_finite(self, epoch: int) -> None:
         """Stop before saving if any weight or BN statistic is NaN/Inf (a last-step blow-up the loss missed)."""

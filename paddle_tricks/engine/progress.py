@@ -17,7 +17,7 @@ import time
 
 from paddle.callbacks import Callback
 
-__all__ = ["TrainProgress", "epoch_line", "format_duration"]
+__all__ = ["TrainProgress", "EvalProgress", "epoch_line", "format_duration"]
 
 
 def _scalar(value) -> float:
@@ -32,7 +32,7 @@ class TrainProgress(Callback):
         total_epochs: ``Global.epochs``.
         steps_per_epoch: batches per epoch (the bar's length).
         show: draw the bar (rank 0 and ``Global.verbose`` > 0); the timing is measured either way.
-        log_freq: refresh the bar's loss every N steps.
+        log_freq: kept for the signature of hapi's logger; the bar refreshes itself at most ten times a second.
         stream: where the bar goes (stderr by default, so stdout keeps only the summary lines).
     """
 
@@ -60,7 +60,7 @@ class TrainProgress(Callback):
             self.loss_sum += _scalar(logs["loss"])
             self.batches += 1
         if self.bar is not None:
-            if step % self.log_freq == 0 and self.batches:
+            if self.batches:
                 self.bar.set_postfix_str(f"loss (running mean) {self.running_loss:.4f}", refresh=False)
             self.bar.update(1)
 
@@ -84,6 +84,31 @@ class TrainProgress(Callback):
     def images_per_s(self) -> float:
         """Training images per second of the last epoch (the training batches only)."""
         return self.images / self.train_seconds if self.train_seconds > 0 else 0.0
+
+
+class EvalProgress(Callback):
+    """A tqdm bar over the evaluation batches, labelled with which weights are evaluated (``Model.evaluate``'s
+    own ``Eval begin...`` block says neither)."""
+
+    def __init__(self, label: str, steps: int, show: bool = True, stream=None):
+        super().__init__()
+        self.label, self.steps, self.show, self.stream = label, steps, show, stream or sys.stderr
+        self.bar = None
+
+    def on_eval_begin(self, logs=None):
+        if self.show:
+            from tqdm import tqdm
+            self.bar = tqdm(total=self.steps, desc=f"eval ({self.label})", unit="batch", leave=False,
+                            file=self.stream, dynamic_ncols=True)
+
+    def on_eval_batch_end(self, step, logs=None):
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def on_eval_end(self, logs=None):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def format_duration(seconds: float) -> str:

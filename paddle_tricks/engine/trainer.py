@@ -31,6 +31,7 @@ from .data_report import DataReport
 from .device import select_device
 from .epoch_end import EpochEnd, epoch_metrics
 from .preflight import check_output_dir, preflight
+from .progress import EvalProgress, TrainProgress
 from .run_lock import RunLock
 
 __all__ = ["Trainer", "is_main_process", "preflight"]
@@ -126,18 +127,24 @@ class Trainer:
     # ------------------------------------------------------------------ epochs
     def evaluate(self, ema: bool = False) -> dict:
         """Loss, top-1 and top-k of the raw (or EMA) weights on the eval set."""
-        verbose = 0 if not self.main else min(1, self.cfg["Global"]["verbose"])
+        bar = [EvalProgress("EMA weights" if ema else "raw weights", len(self.eval_loader),
+                            show=self.main and self.cfg["Global"]["verbose"] == 1)]
         if ema:
             with self.ema.swapped_in(self.network):
-                res = self.model.evaluate(self.eval_loader, verbose=verbose)
+                res = self.model.evaluate(self.eval_loader, verbose=0, callbacks=bar)
         else:
-            res = self.model.evaluate(self.eval_loader, verbose=verbose)
+            res = self.model.evaluate(self.eval_loader, verbose=0, callbacks=bar)
         return epoch_metrics(res)
 
     def _callbacks(self) -> list:
         g = self.cfg["Global"]
         start = self.start_epoch
-        callbacks = [EpochProgBar(start, self.epochs, g["log_freq"], g["verbose"] if self.main else 0),
+        verbose = g["verbose"] if self.main else 0
+        # verbose 1: a tqdm bar per epoch; verbose 2: hapi's one line per log step
+        self.train_progress = TrainProgress(start, self.epochs, self.steps_per_epoch, show=verbose == 1,
+                                            log_freq=g["log_freq"])
+        callbacks = [self.train_progress,
+                     EpochProgBar(start, self.epochs, g["log_freq"], 2 if verbose == 2 else 0),
                      EpochSeeder(self.seed, start, self.train_loader.epoch_sampler),
                      LossGuard(start, amp=self.amp is not None, kept=self.kept, steps_per_epoch=self.steps_per_epoch,
                                network=self.network, check_every=g["log_freq"], optimizer=self.optimizer)]
@@ -183,7 +190,7 @@ class Trainer:
         self.checkpointer.scaler = grad_scaler(self.model)
         g = self.cfg["Global"]
         self.model.fit(self.train_loader, epochs=self.epochs - self.start_epoch, callbacks=self._callbacks(),
-                       log_freq=g["log_freq"], verbose=g["verbose"] if self.main else 0)
+                       log_freq=g["log_freq"], verbose=0)
         summary = self.summary()
         if self.main:
             report.finish()
