@@ -21,6 +21,8 @@ def train_main(argv=None) -> int:
                              "<output_dir>.backup-<time> and start a new run there")
     args = parser.parse_args(argv)
     quiet()
+    from ..utils.memory import keep_freed_memory
+    keep_freed_memory()  # no page re-faulting of activations each step (PADDLE_TRICKS_MALLOC=default: off)
     from ..engine import run_training
     run_training(args.config, args.override, resume=args.resume, backup=args.backup)
     return 0
