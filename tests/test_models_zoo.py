@@ -64,6 +64,16 @@ def test_shared_options_are_bounded_so_a_build_stays_in_memory():
     assert "stride" not in model_options("resnest50")
 
 
+def test_activation_and_attention_options_take_the_registered_names():
+    from paddle_tricks.layers.create_act import ACTIVATIONS
+    with pytest.raises(ValueError, match="act must be an activation name: relu, .*hswish.*, got 'rleu'"):
+        create_model("resnet18", num_classes=3, act="rleu")
+    with pytest.raises(ValueError, match="attn_layer must be null or an attention name: .*se.*, got 'cbam'"):
+        create_model("resnet18", num_classes=3, attn_layer="cbam")
+    assert model_options("spp_net")["act"].check("HSwish") and "hswish" in ACTIVATIONS
+    assert model_options("senet18")["attn_layer"].check(None) and model_options("resnet18")["attn_layer"].check("nam")
+
+
 # trainable parameters at 1000 classes: torchvision / paddle.vision counts (equal to each other),
 # Cadene's SE-ResNet-50 (28.09 M)
 PUBLISHED = {

@@ -12,6 +12,8 @@ import types
 import typing
 from typing import Any, Callable
 
+from ..layers.create_act import ACTIVATIONS
+from ..layers.create_attn import ATTENTIONS
 from ..utils.schema import Key, boolean, int_range, is_int, num, string
 
 __all__ = ["OPTION_BOUNDS", "signature_options"]
@@ -39,6 +41,12 @@ OPTION_BOUNDS: dict[str, Key] = {
     "groups": int_range(1, 1, 128, "grouped-convolution groups"),
     "radix": int_range(2, 1, 8, "split-attention radix"),
     "num_branches": int_range(2, 1, 8, "SK branches"),
+    # names are looked up when checked, so an activation or attention registered later is accepted too
+    "act": Key(lambda v: isinstance(v, str) and v.lower() in ACTIVATIONS,
+               lambda: "an activation name: " + ", ".join(ACTIVATIONS.names()), "relu", "activation"),
+    "attn_layer": Key(lambda v: v is None or v is False or (isinstance(v, str) and v.lower() in ATTENTIONS),
+                      lambda: "null or an attention name: " + ", ".join(ATTENTIONS.names()), None,
+                      "attention module on each residual branch"),
 }
 
 _NOT_OPTIONS = ("self", "num_classes", "block_kwargs")
