@@ -5,11 +5,17 @@ import paddle
 import paddle.nn as nn
 import pytest
 
-from paddle_tricks.engine.ema import ModelEMA
+from paddle_tricks.engine.ema import FUSE_MAX_VALUES, ModelEMA
 
 
 def small_net():
-    return nn.Sequential(nn.Conv2D(3, 4, 3), nn.BatchNorm2D(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 4 * 4, 2))
+    """Small tensors (fused in one kernel) and one above FUSE_MAX_VALUES (averaged on its own)."""
+    return nn.Sequential(nn.Conv2D(3, 4, 3), nn.BatchNorm2D(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 4 * 4, 160))
+
+
+def test_the_net_has_both_kinds_of_tensor():
+    net = small_net()
+    assert net[4].weight.size > FUSE_MAX_VALUES > net[0].weight.size
 
 
 class ReferenceEMA:

@@ -7,21 +7,25 @@ is ``min(d, (1+t)/(10+t))`` at step t, as TensorFlow's ``ExponentialMovingAverag
 a short run is not stuck near the initial weights. With ``interval`` k the average moves every k steps with
 decay dᵏ (mmengine's EMA hook ``interval``), so it spans the same number of steps at a k-th of the cost.
 
-Speed: the (EMA, model tensor) pairs are found once, at the first update, and each update is in place
-(``lerp_``), with no ``state_dict()``. The 1-D tensors (biases, norm weights and statistics: 80 % of a CNN's
-tensors, 2 % of its values) are fused: one ``concat`` of the model's and one ``lerp_`` over a flat EMA
-buffer, since a kernel call costs more than their data; the larger ones get one ``lerp_`` each, on 1-D views
-(Paddle's CPU ``lerp`` is about 30 % slower on 4-D shapes). ``benchmarks/bench_ema.py`` measures it against
-one ``lerp_`` over a single flat buffer.
+Speed: 1-D views of the model's tensors are taken once, at the first update, and each update is in place
+(``lerp_``), with no ``state_dict()``. The small tensors (up to ``FUSE_MAX_VALUES`` values: biases, norm
+weights and statistics, depthwise kernels; 90 % of MobileNetV2's tensors, 10 % of its values) are fused: one
+``concat`` of the model's and one ``lerp_`` over a flat EMA buffer, since a kernel call costs more than their
+data; the larger ones get one ``lerp_`` each. 1-D because Paddle's CPU ``lerp`` is about 30 % slower on 4-D
+shapes. ``benchmarks/bench_ema.py`` measures it against one ``lerp_`` over a single flat buffer.
 """
 from __future__ import annotations
 
 import contextlib
+import math
 
 import paddle
 import paddle.nn as nn
 
-__all__ = ["ModelEMA"]
+__all__ = ["ModelEMA", "FUSE_MAX_VALUES"]
+
+# tensors up to this size are averaged in one fused kernel (the fastest of 0, 2k, 8k, 32k on MobileNetV2)
+FUSE_MAX_VALUES = 8192
 
 _FLOAT_DTYPES = (paddle.float16, paddle.float32, paddle.float64, paddle.bfloat16)
 
@@ -29,8 +33,9 @@ _FLOAT_DTYPES = (paddle.float16, paddle.float32, paddle.float64, paddle.bfloat16
 class ModelEMA:
     """An fp32 EMA of ``model``'s state; take it before ``Model.prepare`` (AMP O2 casts the model there).
 
-    The model's tensors are looked up at the first ``update`` (after ``prepare``) and again whenever
-    ``update`` is given another model object; a model in fp16/bf16 (AMP O2) is cast to fp32 on update.
+    The model's tensors are looked up at the first ``update`` (after ``prepare``), and again when ``update``
+    is given another model object or the model's tensors got new storage (a cast or move); a model in
+    fp16/bf16 (AMP O2) is cast to fp32 on update.
 
     Args:
         model: the network whose weights are averaged.
@@ -48,18 +53,15 @@ class ModelEMA:
         self.updates = 0   # averaging steps taken
         self.steps = 0     # optimizer steps seen
         state = {k: v for k, v in model.state_dict().items() if v.dtype in _FLOAT_DTYPES}
-        self._fused_names = [k for k, v in state.items() if v.ndim == 1]
-        self._fused_sizes = [int(state[k].shape[0]) for k in self._fused_names]
-        self._separate_names = [k for k, v in state.items() if v.ndim != 1]
-        self._separate_shapes = [list(state[k].shape) for k in self._separate_names]
-        self._fused = _fp32_concat([state[k].detach() for k in self._fused_names], cast=True)
-        self._separate = [_fp32_flat_copy(state[k]) for k in self._separate_names]   # 1-D: lerp_ is faster
+        self._shapes = {k: list(v.shape) for k, v in state.items()}
+        self._fused_names = [k for k, v in state.items() if math.prod(v.shape) <= FUSE_MAX_VALUES]
+        self._separate_names = [k for k in state if k not in set(self._fused_names)]
+        self._set_values(state)
         self._weight = paddle.zeros([], dtype="float32")   # 1 - decay of the current update
         self._model_id = None
-        self._fused_sources: list = []
-        self._fused_cast = False
-        self._separate_sources: list = []
-        self._separate_flat_sources: list = []   # 1-D views of the model's tensors
+        self._sources: list = []         # the model's tensors: fused ones, then separate ones
+        self._views: list = []           # their 1-D views, in the same order
+        self._fused_cast = False         # some fused source is not fp32
 
     def current_decay(self) -> float:
         """The decay one optimizer step of the next update stands for (before ``** interval``)."""
@@ -78,38 +80,47 @@ class ModelEMA:
         if self._model_id != id(model) or not self._views_current():
             self._find_sources(model)
         self._weight.fill_(1.0 - decay)
-        if self._fused_sources:
-            self._fused.lerp_(_fp32_concat(self._fused_sources, self._fused_cast), self._weight)
-        for average, source in zip(self._separate, self._separate_flat_sources):
+        n_fused = len(self._fused_names)
+        if n_fused:
+            fused = self._views[:n_fused]
+            if self._fused_cast:
+                fused = [v.astype("float32") for v in fused]
+            self._fused.lerp_(paddle.concat(fused), self._weight)
+        for average, source in zip(self._separate, self._views[n_fused:]):
             average.lerp_(source if source.dtype == paddle.float32 else source.astype("float32"), self._weight)
         self.updates += 1
 
     def _views_current(self) -> bool:
-        """Whether the 1-D views still share storage with the model's tensors (a cast or move of the model
-        after the first update gives them new storage)."""
-        return all(view.data_ptr() == source.data_ptr()
-                   for view, source in zip(self._separate_flat_sources, self._separate_sources))
+        """Whether the 1-D views still share storage with the model's tensors."""
+        return all(view.data_ptr() == source.data_ptr() for view, source in zip(self._views, self._sources))
 
     def _find_sources(self, model: nn.Layer) -> None:
         state = model.state_dict()
-        missing = [k for k in self._fused_names + self._separate_names if k not in state]
+        names = self._fused_names + self._separate_names
+        missing = [k for k in names if k not in state]
         if missing:
             raise KeyError(f"the model has no {missing[:3]}: not the one the EMA was taken from")
-        self._fused_sources = [state[k] for k in self._fused_names]
-        self._fused_cast = any(t.dtype != paddle.float32 for t in self._fused_sources)
-        self._separate_sources = [state[k] for k in self._separate_names]
-        self._separate_flat_sources = [t.reshape([-1]) for t in self._separate_sources]
+        self._sources = [state[k] for k in names]
+        self._views = [t.reshape([-1]) for t in self._sources]
+        self._fused_cast = any(t.dtype != paddle.float32 for t in self._sources[:len(self._fused_names)])
         self._model_id = id(model)
+
+    def _set_values(self, state: dict) -> None:
+        """Take the EMA values from ``state`` (name -> tensor of this model's shapes), as fp32."""
+        flat = {k: state[k].detach().astype("float32").reshape([-1]) for k in self._shapes}
+        fused = [flat[k] for k in self._fused_names]
+        self._fused = paddle.concat(fused) if fused else paddle.zeros([0], dtype="float32")
+        self._separate = [flat[k].clone() for k in self._separate_names]
 
     def weights(self) -> dict:
         """The EMA weights, name -> fp32 tensor, loadable with ``model.set_state_dict``.
 
-        The fused tensors are fresh copies; the others are the EMA's own tensors (save them before the next
+        The fused tensors are fresh copies; the others share the EMA's storage (save them before the next
         update)."""
-        fused = paddle.split(self._fused, self._fused_sizes) if self._fused_names else []
-        out = dict(zip(self._fused_names, (t.clone() for t in fused)))
-        out.update((k, e.reshape(shape)) for k, e, shape in
-                   zip(self._separate_names, self._separate, self._separate_shapes))
+        sizes = [math.prod(self._shapes[k]) for k in self._fused_names]
+        fused = paddle.split(self._fused, sizes) if sizes else []
+        out = {k: t.reshape(self._shapes[k]).clone() for k, t in zip(self._fused_names, fused)}
+        out.update((k, e.reshape(self._shapes[k])) for k, e in zip(self._separate_names, self._separate))
         return out
 
     def state_dict(self) -> dict:
@@ -125,17 +136,15 @@ class ModelEMA:
         state = dict(state)
         self.updates = int(state.pop("__ema_updates__", 0))
         self.steps = int(state.pop("__ema_steps__", self.updates * self.interval))
-        missing = sorted(set(self._fused_names + self._separate_names) - set(state))
+        missing = sorted(set(self._shapes) - set(state))
         if missing:
             raise KeyError(f"EMA state lacks {missing[:3]}")
-        shapes = dict(zip(self._fused_names, ([n] for n in self._fused_sizes)))
-        shapes.update(zip(self._separate_names, self._separate_shapes))
-        loaded = {k: state[k] if isinstance(state[k], paddle.Tensor) else paddle.to_tensor(state[k]) for k in shapes}
+        loaded = {k: state[k] if isinstance(state[k], paddle.Tensor) else paddle.to_tensor(state[k])
+                  for k in self._shapes}
         for k, v in loaded.items():
-            if list(v.shape) != shapes[k]:
-                raise ValueError(f"EMA state {k} has shape {list(v.shape)}, this model's {shapes[k]}")
-        self._fused = _fp32_concat([loaded[k] for k in self._fused_names], cast=True)
-        self._separate = [_fp32_flat_copy(loaded[k]) for k in self._separate_names]
+            if list(v.shape) != self._shapes[k]:
+                raise ValueError(f"EMA state {k} has shape {list(v.shape)}, this model's {self._shapes[k]}")
+        self._set_values(loaded)
 
     @paddle.no_grad()
     def copy_to(self, model: nn.Layer) -> None:
@@ -147,8 +156,7 @@ class ModelEMA:
     @contextlib.contextmanager
     def swapped_in(self, model: nn.Layer):
         """Inside the block ``model`` holds the EMA weights; its own are restored afterwards."""
-        names = set(self._fused_names + self._separate_names)
-        backup = {k: v.detach().clone() for k, v in model.state_dict().items() if k in names}
+        backup = {k: v.detach().clone() for k, v in model.state_dict().items() if k in self._shapes}
         self.copy_to(model)
         try:
             yield model
@@ -157,16 +165,3 @@ class ModelEMA:
             with paddle.no_grad():
                 for k, v in backup.items():
                     state[k].set_value(v)
-
-
-def _fp32_flat_copy(t: paddle.Tensor) -> paddle.Tensor:
-    return t.detach().astype("float32").reshape([-1]).clone()
-
-
-def _fp32_concat(tensors: list, cast: bool) -> paddle.Tensor:
-    """The 1-D ``tensors`` end to end in a new fp32 tensor (cast each first with ``cast``)."""
-    if not tensors:
-        return paddle.zeros([0], dtype="float32")
-    if cast:
-        tensors = [t.astype("float32") for t in tensors]
-    return paddle.concat(tensors)
