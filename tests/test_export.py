@@ -160,6 +160,7 @@ def test_export_cli_error_contract(tmp_path, capsys):
         (["--out", str(tmp_path / "other")], ["holding other files"]),
         (["--in-channels", "4", "--out", str(tmp_path / "e")], ["--in-channels 4", "3 channel(s)"]),
         (["--samples", "0", "--out", str(tmp_path / "e")], ["--samples must be a positive integer"]),
+        (["--input-size", "32", "--out", str(tmp_path / "e")], ["--input-size 32", "give 24x24 images"]),
     ]
     for args, needles in cases:
         assert export_main(["-c", cfg] + args) == 2, args

@@ -41,9 +41,11 @@ def _check_samples(cfg: dict, args):
         if args.in_channels and args.in_channels != channels:
             raise UserError(f"--in-channels {args.in_channels}: the eval images of this config have {channels} "
                             f"channel(s); drop --in-channels")
-        if not args.input_size or (height, width) == (args.input_size, args.input_size):
-            return samples, f"{len(samples)} eval images of {height}x{width}"
-        reason = f"--input-size {args.input_size} differs from the eval images ({height}x{width})"
+        if args.input_size and (height, width) != (args.input_size, args.input_size):
+            raise UserError(f"--input-size {args.input_size}: the eval transforms of this config give {height}x"
+                            f"{width} images, which is what `paddle-tricks infer` feeds the export; drop "
+                            f"--input-size, or change the size in Data.eval_transforms with -o")
+        return samples, f"{len(samples)} eval images of {height}x{width}"
     size = args.input_size or native_size(cfg)
     if size is None:
         raise UserError(f"cannot read the eval images to check the export ({reason}); pass --input-size (and "
