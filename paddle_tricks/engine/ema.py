@@ -91,8 +91,12 @@ class ModelEMA:
         self.updates += 1
 
     def _views_current(self) -> bool:
-        """Whether the 1-D views still share storage with the model's tensors."""
-        return all(view.data_ptr() == source.data_ptr() for view, source in zip(self._views, self._sources))
+        """Whether the 1-D views still share storage with the model's tensors (never, where a Paddle
+        without ``data_ptr`` or view-making ``reshape`` cannot say: the views are then taken at every update)."""
+        try:
+            return all(view.data_ptr() == source.data_ptr() for view, source in zip(self._views, self._sources))
+        except AttributeError:
+            return False
 
     def _find_sources(self, model: nn.Layer) -> None:
         state = model.state_dict()
