@@ -25,9 +25,12 @@ def _eval_images(cfg: dict, count: int):
     try:
         _, eval_set = build_datasets(cfg["Data"], seed=cfg["Global"]["seed"])
         images = [np.asarray(eval_set[i][0], dtype=np.float32) for i in range(min(count, len(eval_set)))]
-        return np.stack(images), None
     except (UserError, ValueError, OSError) as e:
         return None, str(e)
+    shape = images[0].shape
+    if len(shape) != 3 or shape[0] > 4:
+        return None, f"the eval transforms give arrays of shape {list(shape)}, not channels-first images"
+    return np.stack(images), None
 
 
 def _check_samples(cfg: dict, args):
