@@ -260,8 +260,13 @@ def _as_number(v):
     return v
 
 
-def validate(cfg: dict) -> dict:
-    """Check sections, keys and types; fill defaults; cross-check related keys. Returns the full config."""
+def validate(cfg: dict, notice=None) -> dict:
+    """Check sections, keys and types; fill defaults; cross-check related keys. Returns the full config.
+
+    ``notice`` (a callable taking one line) hears of a value adapted rather than refused: a CosineWarmup
+    warm-up not shorter than the run (``-o Global.epochs=1`` on a config with a 1-epoch warm-up) is cut to
+    half the run.
+    """
     for sec in cfg:
         if sec not in SCHEMA:
             raise ConfigError(f"unknown section '{sec}'{nearest(sec, SECTIONS)}")
@@ -286,8 +291,11 @@ def validate(cfg: dict) -> dict:
     if lr["warmup_epochs"] and lr["name"] != "CosineWarmup":
         raise ConfigError(f"LR.warmup_epochs is only used by LR.name=CosineWarmup, not {lr['name']}")
     if lr["name"] == "CosineWarmup" and lr["warmup_epochs"] >= g["epochs"]:
-        raise ConfigError(f"LR.warmup_epochs={lr['warmup_epochs']} must be shorter than "
-                          f"Global.epochs={g['epochs']}")
+        shorter = g["epochs"] / 2
+        if notice is not None:
+            notice(f"note: LR.warmup_epochs={lr['warmup_epochs']} is not shorter than Global.epochs={g['epochs']}: "
+                   f"the warm-up is shortened to {shorter:g} epoch(s)")
+        lr["warmup_epochs"] = shorter
     if lr["eta_min"] > lr["base_lr"]:
         raise ConfigError(f"LR.eta_min={lr['eta_min']} must not exceed LR.base_lr={lr['base_lr']}")
     if any(m >= g["epochs"] for m in lr["milestones"]):
@@ -317,11 +325,12 @@ def _check_components(full: dict) -> None:
     data["options"] = check_dataset_options(data["dataset"], data["options"], "Data.options")
 
 
-def load_config(path: str, overrides: list[str] | None = None) -> dict:
-    """Load ``path`` with its ``_base_`` chain, apply ``-o`` overrides, validate and fill defaults."""
+def load_config(path: str, overrides: list[str] | None = None, notice=None) -> dict:
+    """Load ``path`` with its ``_base_`` chain, apply ``-o`` overrides, validate and fill defaults
+    (``notice``: see ``validate``)."""
     raw = _load_raw(path)
     raw = apply_overrides(raw, parse_overrides(overrides))
-    return validate(raw)
+    return validate(raw, notice)
 
 
 def dump_config(cfg: dict, path: str) -> None:

@@ -34,7 +34,6 @@ def test_base_inheritance_and_overrides(tmp_path):
     (["Data.batch_size=-2"], "Data.batch_size must be a positive integer"),
     (["LR.name=Cosin"], "LR.name must be one of"),
     (["EMA.decay=1.5"], "EMA.decay must be a number"),
-    (["LR.name=CosineWarmup", "LR.warmup_epochs=9"], "must be shorter than Global.epochs=5"),
     (["Global.epochs"], "must look like Section.key=value"),
     (["epochs=3"], "the key must be Section.key"),
 ])
@@ -42,6 +41,17 @@ def test_bad_configs_are_rejected_with_a_clear_message(tmp_path, override, messa
     path = write(tmp_path / "c.yaml", BASE)
     with pytest.raises(ConfigError, match=message):
         load_config(path, override)
+
+
+def test_a_warmup_as_long_as_the_run_is_halved_with_a_notice(tmp_path):
+    path = write(tmp_path / "c.yaml", BASE)
+    notes = []
+    cfg = load_config(path, ["LR.name=CosineWarmup", "LR.warmup_epochs=1", "Global.epochs=1"], notice=notes.append)
+    assert cfg["LR"]["warmup_epochs"] == 0.5
+    assert notes == ["note: LR.warmup_epochs=1 is not shorter than Global.epochs=1: the warm-up is shortened to "
+                     "0.5 epoch(s)"]
+    kept = load_config(path, ["LR.name=CosineWarmup", "LR.warmup_epochs=2", "Global.epochs=5"], notice=notes.append)
+    assert kept["LR"]["warmup_epochs"] == 2 and len(notes) == 1
 
 
 def test_yaml_errors_missing_and_circular_bases(tmp_path):

@@ -75,13 +75,13 @@ def run_training(config: str, overrides: list[str] = (), resume: str | None = No
         the ``Trainer.fit`` summary.
     """
     overrides = list(overrides)
-    given = load_config(resolve_config(config), overrides)
+    main = is_main_process()
+    given = load_config(resolve_config(config), overrides, notice=log if main else None)
     out = given["Global"]["output_dir"]
     if resume is None and given["Global"]["resume"]:
         resume = given["Global"]["resume"]
         if resume == "auto" and Checkpointer.find(out) is None:
             resume = None                     # Global.resume: auto resumes only when there is a checkpoint
-    main = is_main_process()
     if main:
         check_output_dir(out)                 # before the lock creates the folder
     with RunLock(out) if main else contextlib.nullcontext():
