@@ -171,3 +171,10 @@ def test_verbose_anywhere_switches_paddle_output_back_on(monkeypatch, capsys):
     assert main(["configs"]) == 0 and VERBOSE_SWITCH not in os.environ
     assert main(["configs", "--verbose"]) == 0 and os.environ[VERBOSE_SWITCH] == "1"
     assert "quickstart" in capsys.readouterr().out.splitlines()
+
+
+def test_prepare_data_prints_the_full_path_and_the_next_step(tmp_path, fashion_mnist_root):
+    proc = pt("prepare-data", "fashion_mnist", "--source", str(fashion_mnist_root), "--dest", "fm", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"Fashion-MNIST at {tmp_path / 'fm'}" in proc.stdout
+    assert f"next: paddle-tricks train -c fashion_mnist/lenet -o Data.root={tmp_path / 'fm'}" in proc.stdout

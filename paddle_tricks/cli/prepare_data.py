@@ -7,10 +7,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from ..utils.console import quiet, user_errors
 
 __all__ = ["prepare_data_main"]
+
+# dataset -> (default destination, relative to the working folder as in the configs; a config that uses it)
+_DEFAULTS = {"caltech16": ("data/caltech101", "caltech16/cpu/asymmnet_small_112"),
+             "fashion_mnist": ("data/fashion-mnist", "fashion_mnist/lenet")}
 
 
 @user_errors
@@ -25,8 +30,10 @@ def prepare_data_main(argv=None) -> int:
     args = parser.parse_args(argv)
     quiet()
     from ..data.prepare import prepare_caltech16, prepare_fashion_mnist
-    if args.dataset == "caltech16":
-        prepare_caltech16(args.source, args.download, args.dest or "data/caltech101")
-    else:
-        prepare_fashion_mnist(args.source, args.download, args.dest or "data/fashion-mnist")
+    default, config = _DEFAULTS[args.dataset]
+    dest = os.path.abspath(args.dest or default)
+    prepare = prepare_caltech16 if args.dataset == "caltech16" else prepare_fashion_mnist
+    prepare(args.source, args.download, dest)
+    root = "" if os.path.abspath(default) == dest else f" -o Data.root={dest}"
+    print(f"next: paddle-tricks train -c {config}{root}")
     return 0
