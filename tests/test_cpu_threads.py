@@ -57,6 +57,12 @@ def test_the_cores_are_shared_among_the_processes_of_a_launch(monkeypatch):
     assert wanted_threads() == 8
     monkeypatch.setenv("PADDLE_LOCAL_SIZE", "2")
     assert wanted_threads() == 4
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")       # what the launcher's own import of Paddle leaves
+    monkeypatch.delitem(sys.modules, "paddle", raising=False)   # as in a worker before it loads Paddle
+    assert wanted_threads() == 4
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")       # the user's, passed through the launcher
+    assert wanted_threads() == 3
+    monkeypatch.delenv("OMP_NUM_THREADS")
     monkeypatch.setenv("PADDLE_LOCAL_SIZE", "16")
     assert wanted_threads() == 1
     monkeypatch.setenv("PADDLE_TRICKS_NUM_THREADS", "3")

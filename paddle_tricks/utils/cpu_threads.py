@@ -6,8 +6,9 @@ removed before Paddle loads, and right after it loads ``paddle.base.core.set_num
 OpenMP's threads) gives the n wanted.
 
 The count is ``PADDLE_TRICKS_NUM_THREADS``, else an ``OMP_NUM_THREADS`` the user set, else the number of cores
-divided among the processes of a ``paddle.distributed.launch`` on this machine (``PADDLE_LOCAL_SIZE``). It is
-kept in ``PADDLE_TRICKS_NUM_THREADS`` so child processes (``ablate`` runs) inherit it.
+divided among the processes of a ``paddle.distributed.launch`` on this machine (``PADDLE_LOCAL_SIZE``; their
+``OMP_NUM_THREADS=1`` comes from the launcher's own ``import paddle``). It is kept in
+``PADDLE_TRICKS_NUM_THREADS`` so child processes (``ablate`` runs) inherit it.
 """
 from __future__ import annotations
 
@@ -23,12 +24,17 @@ THREADS_SWITCH = "PADDLE_TRICKS_NUM_THREADS"
 
 def wanted_threads() -> int:
     """The number of threads Paddle should use in this process (see the module docstring)."""
+    local_processes = os.environ.get("PADDLE_LOCAL_SIZE", "").strip()
+    launched = local_processes.isdigit() and int(local_processes) > 0
     for name in (THREADS_SWITCH, "OMP_NUM_THREADS"):
         value = os.environ.get(name, "").strip()
-        if value.isdigit() and int(value) > 0 and not (name == "OMP_NUM_THREADS" and "paddle" in sys.modules):
-            return int(value)
-    local_processes = os.environ.get("PADDLE_LOCAL_SIZE", "1")
-    return max(1, (os.cpu_count() or 1) // max(1, int(local_processes) if local_processes.isdigit() else 1))
+        if not (value.isdigit() and int(value) > 0):
+            continue
+        # Paddle writes OMP_NUM_THREADS=1 when it loads; the launcher loads it, and its workers inherit that
+        if name == "OMP_NUM_THREADS" and ("paddle" in sys.modules or (launched and value == "1")):
+            continue
+        return int(value)
+    return max(1, (os.cpu_count() or 1) // (int(local_processes) if launched else 1))
 
 
 def use_all_cores() -> int:
