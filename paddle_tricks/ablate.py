@@ -5,7 +5,7 @@ trick whose ``_base_`` is that base (a path relative to the delta file, or a lis
 ``*.yaml`` of the base's folder whose ``_base_`` resolves to the base file is a variant, named after its
 file (``acblock.yaml`` → ``acblock``). :func:`plan` makes one job per (variant, seed): a
 ``python -m paddle_tricks train`` subprocess with ``-o Global.output_dir=<out>/<name>_s<seed> -o Global.seed=<seed>``
-and ``--resume``, so an interrupted job continues from its last epoch and a finished one is skipped
+and ``-o Global.resume=auto``, so an interrupted job continues from its last epoch and a finished one is skipped
 (the base is named ``base``). Extra ``-o`` overrides (for example a shorter ``Global.epochs``) go to every
 job, so base and variants always share the budget.
 
@@ -68,7 +68,9 @@ class Job:
         out = ["-c", self.variant.config]
         for o in self.overrides:
             out += ["-o", o]
-        return out + ["-o", f"Global.output_dir={self.out_dir}", "-o", f"Global.seed={self.seed}", "--resume"]
+        # Global.resume=auto: continue from the job's checkpoint when there is one, else start it
+        return out + ["-o", f"Global.output_dir={self.out_dir}", "-o", f"Global.seed={self.seed}",
+                      "-o", "Global.resume=auto"]
 
     def command(self) -> list[str]:
         """The command a user would type for this run."""

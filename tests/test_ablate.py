@@ -74,7 +74,7 @@ def test_dry_run_prints_one_command_per_variant_and_seed(folder, tmp_path, capsy
         name = "base" if name == "base_tiny" else name
         seed = int(opts["Global.seed"])
         assert opts["Global.output_dir"] == os.path.join(str(out), f"{name}_s{seed}")
-        assert opts["Global.epochs"] == "2" and argv[-1] == "--resume"
+        assert opts["Global.epochs"] == "2" and opts["Global.resume"] == "auto"   # resumes only if a checkpoint exists
         seen.add((name, seed))
     assert seen == {(n, s) for n in ("base", "drop", "relu") for s in (0, 1)}
     assert not out.exists()  # nothing ran
