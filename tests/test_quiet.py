@@ -1,5 +1,5 @@
-"""A normal run of the tools prints only the suite's own lines: a tiny training, then eval, export and compare,
-each in its own process, show no Paddle warning, C++ log line or high-level-API chatter.
+"""A normal run of the tools prints only the suite's own lines: a tiny training, then its resumption, eval,
+export and compare, each in its own process, show no Paddle warning, C++ log line or high-level-API chatter.
 PADDLE_TRICKS_VERBOSE=1 brings Paddle's C++ log lines back."""
 import os
 import re
@@ -63,10 +63,11 @@ def test_training_prints_only_the_suites_lines(trained):
     assert "top-1" in proc.stdout + proc.stderr          # and it did report
 
 
-@pytest.mark.parametrize("command", ["eval", "export", "compare"])
+@pytest.mark.parametrize("command", ["resume", "eval", "export", "compare"])
 def test_the_other_tools_print_only_the_suites_lines(trained, command):
     tmp, _ = trained
-    args = {"eval": ["eval", "-c", str(tmp / "run")],
+    args = {"resume": ["train", "-c", str(tmp / "cfg.yaml"), "--resume", "-o", "Global.epochs=2"],
+            "eval": ["eval", "-c", str(tmp / "run")],
             "export": ["export", "-c", str(tmp / "run"), "--out", str(tmp / "export")],
             "compare": ["compare", str(tmp / "run"), "--out", str(tmp / "compare")]}[command]
     assert foreign_lines(run(*args)) == []
