@@ -40,7 +40,7 @@ def section(sizes: Sizes, data_root: str) -> tuple[str, list]:
              f"One run: a breakdown, not a ratio.", "",
              "| part | seconds | share |", "|---|--:|--:|"]
     lines += [f"| {name} | {seconds:.2f} | {seconds / total:.1%} |" for name, seconds in parts]
-    lines += [f"| **wall time, launch to end of `fit`** | **{total:.2f}** | 100% |", "",
+    lines += [f"| wall time, launch to end of `fit` | {total:.2f} | 100% |", "",
               f"- median training step: {np.median(np.subtract(r['ends'], r['begins'])) * 1e3:.0f} ms; "
               f"the parts add up to {sum(s for _, s in parts):.2f} s"]
     return "\n".join(lines), []
