@@ -6,7 +6,7 @@ default, default, kept, ...) so load changes on the shared machine hit both alik
 steps, then times single steps and counts their minor page faults (``getrusage``). The step-time ratio is
 kept / default per pair of adjacent runs, with a bootstrap 95% CI over the steps of all pairs.
 
-    python benchmarks/bench_memory.py [--pairs 3 --steps 4 --warmup 2]
+    python benchmarks/bench_memory.py [--pairs 3 --steps 3 --warmup 2]
 """
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def run_variant(variant: str, args) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--size", type=int, default=112)
     parser.add_argument("--batch", type=int, default=32)
