@@ -19,6 +19,7 @@ setup(
         "matplotlib>=3.6",
         "tqdm>=4.60",
         "safetensors>=0.4",          # weights and checkpoints without pickle (engine/state_file.py)
+        "adjustText>=1.0",           # compare: plot labels moved apart so that none overlap
     ],
     extras_require={
         "cpu": ["paddlepaddle>=2.6"],

@@ -1,7 +1,7 @@
 """The two plots of a run comparison: eval top-1 per epoch, and best top-1 against MAdds.
 
-Both start their accuracy axis at 0 (and the MAdds axis at 0), give each run one colour in both, and mark
-unfinished runs (dashed curve, ``x`` marker).
+Both start their axes at 0, give each run one colour in both, and mark unfinished runs (dashed curve, ``x``
+marker); the labels of the MAdds plot are placed by ``adjustText`` so that they do not overlap.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .compare import RunSummary
 
-__all__ = ["plot_curves", "plot_accuracy_vs_madds", "CURVES_PNG", "MADDS_PNG"]
+__all__ = ["plot_curves", "plot_accuracy_vs_madds", "label_points", "CURVES_PNG", "MADDS_PNG"]
 
 CURVES_PNG = "top1_per_epoch.png"
 MADDS_PNG = "top1_vs_madds.png"
@@ -64,6 +64,15 @@ def plot_curves(rows: list[RunSummary], path: str, title: str = "Eval top-1 per 
     return path
 
 
+def label_points(ax, points: list[tuple[float, float, str]]) -> list:
+    """Write each label beside its point, moved apart by ``adjustText`` so that no two overlap; the texts."""
+    from adjustText import adjust_text
+    texts = [ax.text(x, y, label, fontsize=8) for x, y, label in points]
+    if len(texts) > 1:
+        adjust_text(texts, ax=ax, max_move=None, arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.5})
+    return texts
+
+
 def plot_accuracy_vs_madds(rows: list[RunSummary], path: str,
                            title: str = "Best eval top-1 against MAdds") -> str:
     """Best eval top-1 (%) against MAdds (millions), one labelled point per run."""
@@ -74,29 +83,18 @@ def plot_accuracy_vs_madds(rows: list[RunSummary], path: str,
     if not pts:
         ax.text(0.5, 0.5, "no run with both an accuracy and a MAdds count", ha="center", va="center",
                 transform=ax.transAxes)
-    xs = [p[0] for p in pts]
-    ys = [p[1] for p in pts]
-    span_x = (max(xs) - min(xs)) if xs else 1.0
-    span_y = (max(ys) - min(ys)) if ys else 1.0
-    placed: list[tuple[float, float]] = []
-    for x, y, r in sorted(pts, key=lambda p: (p[0], -p[1])):
-        unfinished = r.status != "finished"
-        ax.scatter([x], [y], s=36, color=colors[r.label], marker="x" if unfinished else "o", zorder=3)
-        # stack the labels of points that sit close together instead of printing them over each other
-        near = sum(1 for px, py in placed if abs(px - x) <= 0.04 * max(span_x, 1e-9)
-                   and abs(py - y) <= 0.06 * max(span_y, 1e-9))
-        placed.append((x, y))
-        ax.annotate(r.label + (" (unfinished)" if unfinished else ""), (x, y), textcoords="offset points",
-                    xytext=(6, 4 - 11 * near), fontsize=8)
+    for x, y, r in pts:
+        ax.scatter([x], [y], s=36, color=colors[r.label], marker="o" if r.status == "finished" else "x", zorder=3)
     ax.set_xlabel("MAdds (millions, deploy form, at each run's input size)")
     ax.set_ylabel("best eval top-1 (%)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
     if pts:
-        pad = max(0.08 * max(span_x, 0.1 * max(xs)), 1e-3)
-        ax.set_xlim(0, max(xs) + 2.5 * pad)
-        ax.set_ylim(0, min(101.0, max(ys) + max(0.1 * span_y, 0.5)))
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        ax.set_xlim(0, 1.25 * max(xs))
+        ax.set_ylim(0, min(105.0, 1.1 * max(ys) + 0.5))
     fig.tight_layout()
+    label_points(ax, [(x, y, r.label + ("" if r.status == "finished" else " (unfinished)")) for x, y, r in pts])
     fig.savefig(path)
     plt.close(fig)
     return path
