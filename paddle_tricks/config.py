@@ -46,6 +46,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "device": choice("auto", ["auto", "gpu", "cpu"], "auto = GPU when Paddle has CUDA and one is visible"),
         "seed": int_range(42, 0, MAX_SEED, "seed for Python, NumPy and Paddle (reproducible runs)"),
         "eval_interval": pos_int(1, "evaluate every N epochs (and always after the last)"),
+        "eval_weights": choice("both", ["both", "ema", "raw"],
+                               "weights evaluated when EMA is on: both (raw and EMA), ema or raw only; each "
+                               "evaluation is a pass over the eval set. The best checkpoint follows the EMA "
+                               "top-1 unless only raw is evaluated"),
         "log_freq": pos_int(10, "progress-bar update every N steps"),
         "resume": string(None, "null, 'auto' (resume if a checkpoint exists) or a checkpoint path", optional=True),
         "verbose": choice(1, [0, 1, 2], "0 silent, 1 progress bar, 2 one line per log step"),
@@ -300,6 +304,9 @@ def validate(cfg: dict, notice=None) -> dict:
         raise ConfigError(f"LR.eta_min={lr['eta_min']} must not exceed LR.base_lr={lr['base_lr']}")
     if any(m >= g["epochs"] for m in lr["milestones"]):
         raise ConfigError(f"LR.milestones {lr['milestones']} must all be below Global.epochs={g['epochs']}")
+    if g["eval_weights"] == "ema" and not full["EMA"]["enable"]:
+        raise ConfigError("Global.eval_weights=ema needs EMA.enable: true (without EMA only the raw weights "
+                          "exist); use both or raw")
     if full["Loss"]["rdrop_alpha"] > 0 and full["Loss"]["label_smoothing"] > 0:
         raise ConfigError("Loss.rdrop_alpha and Loss.label_smoothing cannot be combined; set one of them to 0")
     for which in ("train_transforms", "eval_transforms"):

@@ -125,3 +125,47 @@ def test_amp_configs_on_gpu_are_paddles_keys():
     # every key except level is a GradScaler argument, as paddle.Model.prepare expects
     import inspect
     assert set(got) - {"level"} <= set(inspect.signature(paddle.amp.GradScaler).parameters)
+
+
+def records_of(out):
+    return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_eval_every_2_epochs_ema_only_and_resume_is_exact(tmp_path):
+    """Global.eval_interval=2 evaluates epochs 2 and 3 (the last); eval_weights=ema evaluates only the EMA weights
+    and picks the best by them. A run stopped after the unevaluated epoch 1 and resumed ends as the uninterrupted
+    run: weights, history (but times) and best."""
+    opts = {"Global": {"eval_interval": 2, "eval_weights": "ema"}, "VisualDL": {"enable": False}}
+    full = Trainer(tiny_cfg(tmp_path / "full", **opts), log=lambda *_: None)
+    summary = full.fit()
+    records = records_of(tmp_path / "full")
+    assert not any(k.startswith(("eval_", "ema_")) for k in records[0])
+    for r in records[1:]:
+        assert {"ema_top1", "ema_top5", "ema_loss"} <= set(r) and not any(k.startswith("eval_") for k in r)
+    assert summary["best"]["metric"] == "ema_top1" and summary["best"]["epoch"] in (2, 3)
+    assert summary["message"].startswith("final EMA top-1")
+
+    cfg = tiny_cfg(tmp_path / "resumed", **opts)
+    with pytest.raises(Interrupt):
+        Trainer(cfg, log=lambda *_: None, callbacks=[StopAtEpoch(1)]).fit()
+    second = Trainer(cfg, log=lambda *_: None)
+    assert second.fit(resume="auto")["best"] == summary["best"]
+    a, b = state(full), state(second)
+    for k in a:
+        np.testing.assert_allclose(b[k], a[k], rtol=1e-6, atol=1e-7, err_msg=k)
+    untimed = [[{k: v for k, v in r.items() if k not in ("time", "train_images_per_s")} for r in rs]
+               for rs in (records, records_of(tmp_path / "resumed"))]
+    assert untimed[0] == untimed[1]
+    best = [json.loads((tmp_path / d / "best.json").read_text()) for d in ("full", "resumed")]
+    assert best[0]["epoch"] == best[1]["epoch"] and best[0]["value"] == best[1]["value"]
+
+
+def test_which_weights_are_evaluated():
+    from paddle_tricks.engine.epoch_end import evaluated_weights
+    assert evaluated_weights("both", has_ema=True) == ["eval", "ema"]      # best by the last: EMA
+    assert evaluated_weights("ema", has_ema=True) == ["ema"]
+    assert evaluated_weights("raw", has_ema=True) == ["eval"]
+    assert evaluated_weights("both", has_ema=False) == ["eval"]
+    from paddle_tricks.config import ConfigError
+    with pytest.raises(ConfigError, match="eval_weights=ema needs EMA.enable"):
+        tiny_cfg("x", Global={"eval_weights": "ema"}, EMA={"enable": False})

@@ -18,7 +18,7 @@ from . import run_files
 from .callbacks import TrainingDiverged, divergence_hint, nonfinite_tensors
 from .progress import epoch_line
 
-__all__ = ["EpochEnd", "epoch_metrics"]
+__all__ = ["EpochEnd", "epoch_metrics", "evaluated_weights"]
 
 
 class EpochEnd(Callback):
@@ -58,13 +58,14 @@ class EpochEnd(Callback):
             if scale is not None:
                 record["amp_loss_scale"] = scale
         if (epoch + 1) % cfg["Global"]["eval_interval"] == 0 or last:
-            record.update({f"eval_{k}": v for k, v in t.evaluate().items()})
-            if t.ema is not None:
-                record.update({f"ema_{k}": v for k, v in t.evaluate(ema=True).items()})
-            key = "ema_top1" if t.ema is not None else "eval_top1"
-            if not np.isfinite(record.get("eval_loss", 0.0)) and t.main:
+            passes = evaluated_weights(cfg["Global"]["eval_weights"], t.ema is not None)
+            for prefix in passes:
+                record.update({f"{prefix}_{k}": v for k, v in t.evaluate(ema=prefix == "ema").items()})
+            key = f"{passes[-1]}_top1"
+            loss = record.get(f"{passes[0]}_loss", 0.0)
+            if not np.isfinite(loss) and t.main:
                 # finite but huge weights: not stopped (the weights can still recover), but said loudly
-                self.warn(f"the evaluation loss is {record['eval_loss']} after epoch {epoch + 1} although every "
+                self.warn(f"the evaluation loss is {loss} after epoch {epoch + 1} although every "
                           f"weight is finite: the run is probably diverging. {divergence_hint(t.amp is not None)}")
             if record[key] > progress.best["value"]:
                 progress.best = {"metric": key, "value": record[key], "epoch": epoch + 1}
@@ -103,3 +104,11 @@ def epoch_metrics(logs: dict) -> dict:
         v = float(v[0] if isinstance(v, (list, tuple)) else v)
         out["loss" if k == "ce" else k.replace("acc_", "")] = v
     return out
+
+
+def evaluated_weights(eval_weights: str, has_ema: bool) -> list[str]:
+    """The record prefixes of the evaluations after an epoch, in order: ``eval`` (raw weights) and/or ``ema``.
+    The last one is the weights the best checkpoint is chosen by (``Global.eval_weights``)."""
+    if not has_ema or eval_weights == "raw":
+        return ["eval"]
+    return ["ema"] if eval_weights == "ema" else ["eval", "ema"]

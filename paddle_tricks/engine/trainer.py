@@ -217,11 +217,13 @@ class Trainer:
         history, best = self.progress.history, self.progress.best
         last = history[-1] if history else {}
         msg = "finished"
-        if "eval_top1" in last:
-            topk = next((k for k in last if k.startswith("eval_top") and k != "eval_top1"), None)
-            msg = (f"final eval top-1 {last['eval_top1']:.4f}"
-                   + (f", top-{topk[len('eval_top'):]} {last[topk]:.4f}" if topk else "")
-                   + (f"; EMA top-1 {last['ema_top1']:.4f}" if "ema_top1" in last else "")
+        prefix = "eval" if "eval_top1" in last else "ema"
+        if f"{prefix}_top1" in last:
+            name = "eval" if prefix == "eval" else "EMA"
+            topk = next((k for k in last if k.startswith(f"{prefix}_top") and k != f"{prefix}_top1"), None)
+            msg = (f"final {name} top-1 {last[f'{prefix}_top1']:.4f}"
+                   + (f", top-{topk[len(prefix) + 4:]} {last[topk]:.4f}" if topk else "")
+                   + (f"; EMA top-1 {last['ema_top1']:.4f}" if prefix == "eval" and "ema_top1" in last else "")
                    + f"; best {best['value']:.4f} at epoch {best['epoch']} "
                      f"-> {os.path.join(self.out, run_files.BEST)}")
         return {"final": last, "best": best, "epochs": len(history), "message": msg, "output_dir": self.out}
