@@ -140,3 +140,17 @@ def test_infer_user_errors(trained, tmp_path, capsys):
     assert main(["infer", image, str(broken), "-m", str(tmp / "run")]) == 0
     captured = capsys.readouterr()
     assert f"warning: skipped {broken}" in captured.err and "1 image(s) classified, 1 skipped" in captured.out
+
+
+def test_infer_on_a_damaged_export(trained, tmp_path, capsys):
+    tmp, _ = trained
+    image = str(tmp / "data" / "eval" / "red" / "0.png")
+    for fmt, model in (("paddle", "model.json"), ("onnx", "model.onnx")):
+        folder = tmp_path / fmt
+        assert main(["export", "-c", str(tmp / "run"), "--format", fmt, "--out", str(folder)]) == 0
+        (folder / model).write_bytes(b"\x00 not a model")
+        assert main(["infer", image, "-m", str(folder)]) == 2
+        _one_error(capsys, "cannot load", str(folder / model), "export the model again")
+    (tmp_path / "onnx" / "deploy.json").write_text('{"format": "tflite"}')
+    assert main(["infer", image, "-m", str(tmp_path / "onnx")]) == 2
+    _one_error(capsys, "deploy.json lacks one of")

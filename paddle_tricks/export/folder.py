@@ -86,6 +86,7 @@ def read_deploy_info(folder: str) -> dict:
     except (OSError, ValueError) as e:
         raise UserError(f"cannot read {os.path.abspath(path)}: {e}; export the model again") from None
     needed = ("format", "model", "classes", "image_mode", "transforms")
-    if not isinstance(info, dict) or any(k not in info for k in needed):
-        raise UserError(f"{os.path.abspath(path)} lacks one of {', '.join(needed)}; export the model again")
+    if not isinstance(info, dict) or any(k not in info for k in needed) or info["format"] not in ("paddle", "onnx"):
+        raise UserError(f"{os.path.abspath(path)} lacks one of {', '.join(needed)} or names an unknown format; "
+                        f"export the model again")
     return info

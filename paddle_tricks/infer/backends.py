@@ -10,6 +10,7 @@ import os
 import numpy as np
 
 from ..errors import UserError
+from ..utils.messages import one_line
 
 __all__ = ["DygraphBackend", "PaddleInferenceBackend", "OnnxBackend", "ONNX_INSTALL_HINT", "require_onnx"]
 
@@ -60,7 +61,11 @@ class PaddleInferenceBackend:
         config.disable_gpu()
         config.disable_glog_info()
         config.set_cpu_math_library_num_threads(_threads(threads))
-        self.predictor = pi.create_predictor(config)
+        try:
+            self.predictor = pi.create_predictor(config)
+        except Exception as e:  # noqa: BLE001 - the inference library raises assorted errors for a bad file
+            raise UserError(f"paddle.inference cannot load {os.path.abspath(model_file)}: {type(e).__name__}: "
+                            f"{one_line(e, 200)}; export the model again") from None
         self.input = self.predictor.get_input_handle(self.predictor.get_input_names()[0])
         self.output = self.predictor.get_output_handle(self.predictor.get_output_names()[0])
 
@@ -90,7 +95,7 @@ class OnnxBackend:
             self.session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
         except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types for a bad file
             raise UserError(f"ONNX Runtime cannot load {os.path.abspath(path)}: {type(e).__name__}: "
-                            f"{str(e).splitlines()[0] if str(e) else ''}") from None
+                            f"{one_line(e, 200)}; export the model again") from None
         self.input_name = self.session.get_inputs()[0].name
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
