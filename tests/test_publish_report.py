@@ -1,0 +1,169 @@
+"""paddle-tricks publish / report: run records copied without weights, page tables regenerated from them."""
+import json
+import os
+import shutil
+
+import pytest
+
+from paddle_tricks.cli import main
+from paddle_tricks.config import validate
+from paddle_tricks.engine import run_files
+from paddle_tricks.engine.trainer import Trainer
+from paddle_tricks.report.pages import markers, record_folders, regenerate_page
+from paddle_tricks.report.publish import RECORD_FILES, SUMMARY, publish_run
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "docs", "results")
+NORM = {"Normalize": {"mean": [127.5] * 3, "std": [64.0] * 3, "data_format": "CHW"}}
+
+
+def tiny_run(out, epochs, seed, ema=False):
+    cfg = validate({
+        "Global": {"output_dir": str(out), "epochs": epochs, "seed": seed, "verbose": 0},
+        "Arch": {"name": "asymmnet_small", "num_classes": 16, "options": {"width_mult": 0.35}},
+        "Data": {"dataset": "quickstart", "batch_size": 16,
+                 "options": {"num_per_class": 3, "eval_per_class": 1, "image_size": 32},
+                 "train_transforms": [{"Transpose": {}}, NORM], "eval_transforms": [{"Transpose": {}}, NORM]},
+        "LR": {"name": "Cosine", "base_lr": 0.05},
+        "EMA": {"enable": ema, "decay": 0.9},
+        "VisualDL": {"enable": False},
+    })
+    Trainer(cfg, log=lambda *_: None).fit()
+    return str(out)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    return {"a": tiny_run(root / "net_s0", 2, 0, ema=True), "b": tiny_run(root / "net_s1", 1, 1)}
+
+
+def metrics(path):
+    with open(os.path.join(path, run_files.METRICS), encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def page_with_markers(folder, page, before="# Page\n\nHand-written text.\n\n", after="\nMore text.\n"):
+    begin, end = markers(page)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{page}.md")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"{before}{begin}\nstale table\n{end}\n{after}")
+    return path
+
+
+def test_publish_copies_the_text_record_and_a_true_summary(runs, tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    done = publish_run(runs["a"], str(results), "demo", command="bash x.sh", log=lambda *_: None)
+    assert done.action == "created" and done.status == "finished"
+    assert done.path == os.path.join(str(results), "runs", "demo", "net_s0")
+    assert os.path.isfile(os.path.join(runs["a"], run_files.BEST))  # the run has weights...
+    copied = sorted(os.listdir(done.path))
+    assert copied == sorted([f for f in RECORD_FILES if os.path.isfile(os.path.join(runs["a"], f))] + [SUMMARY])
+    assert not any(f.endswith((".safetensors", ".pdparams", ".pdckpt")) for f in copied)  # ...the record has none
+    for f in (run_files.CONFIG, run_files.METRICS, run_files.BEST_JSON):
+        with open(os.path.join(runs["a"], f), "rb") as x, open(os.path.join(done.path, f), "rb") as y:
+            assert x.read() == y.read()
+    with open(os.path.join(done.path, SUMMARY), encoding="utf-8") as f:
+        summary = json.load(f)
+    recs = metrics(runs["a"])
+    tops = [r["eval_top1"] for r in recs]
+    assert summary["best_top1"] == max(tops) and summary["final_top1"] == tops[-1]
+    assert summary["ema_best_top1"] == max(r["ema_top1"] for r in recs)
+    assert summary["epochs_done"] == summary["epochs_planned"] == 2 and summary["seed"] == 0
+    assert summary["train_seconds"] == pytest.approx(sum(r["time"] for r in recs))
+    assert summary["params"] > 0 and summary["madds"] > 0 and summary["command"] == "bash x.sh"
+    assert summary["machine"] and summary["published"]
+
+
+def test_publish_refuses_another_record_but_takes_the_same_run_grown(runs, tmp_path, capsys):
+    results = tmp_path / "results"
+    results.mkdir()
+    partial = tmp_path / "partial" / "net"
+    partial.mkdir(parents=True)
+    shutil.copy(os.path.join(runs["a"], run_files.CONFIG), partial / run_files.CONFIG)
+    with open(os.path.join(runs["a"], run_files.METRICS), encoding="utf-8") as f:
+        (partial / run_files.METRICS).write_text(f.readline())
+    assert publish_run(str(partial), str(results), "p", log=lambda *_: None).status == "unfinished"
+    grown = tmp_path / "grown" / "net"
+    shutil.copytree(runs["a"], grown)
+    assert publish_run(str(grown), str(results), "p", log=lambda *_: None).action == "updated"
+    assert publish_run(str(grown), str(results), "p", log=lambda *_: None).action == "unchanged"
+    record = os.path.join(str(results), "runs", "p", "net")
+    before = metrics(record)
+
+    code = main(["publish", runs["b"], "--page", "p", "--name", "net", "--results-dir", str(results)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("error:") and "--force" in err[0]
+    assert metrics(record) == before  # the refused publication changed nothing
+    assert main(["publish", runs["b"], "--page", "p", "--name", "net", "--results-dir", str(results),
+                 "--force"]) == 0
+    assert metrics(record) == metrics(runs["b"])
+
+
+def test_publish_user_mistakes_end_in_one_error_line(runs, tmp_path, capsys):
+    for argv in (["publish", str(tmp_path), "--page", "p", "--results-dir", str(tmp_path)],     # not a run
+                 ["publish", runs["a"], "--page", "p", "--results-dir", str(tmp_path / "none")],  # no results dir
+                 ["publish", runs["a"], "--page", "../up", "--results-dir", str(tmp_path)]):      # bad page name
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error:"), argv
+
+
+def test_report_regenerates_the_marked_block_from_the_records(runs, tmp_path, capsys):
+    results = str(tmp_path / "results")
+    page = page_with_markers(results, "demo")
+    for r in runs.values():
+        publish_run(r, results, "demo", log=lambda *_: None)
+    assert main(["report", "--page", "demo", "--results-dir", results]) == 0
+    text = open(page, encoding="utf-8").read()
+    assert text.startswith("# Page\n\nHand-written text.\n\n") and text.endswith("\nMore text.\n")
+    assert "stale table" not in text
+    best = max(r["eval_top1"] for r in metrics(runs["a"]))
+    row = next(line for line in text.splitlines() if line.startswith("| net_s0 |"))
+    assert f"{100 * best:.2f} (" in row and "2/2" in row
+    assert os.path.getsize(os.path.join(results, "demo_top1_per_epoch.png")) > 1000
+    assert os.path.getsize(os.path.join(results, "demo_top1_vs_madds.png")) > 1000
+    # the page now equals what the records give
+    assert regenerate_page(results, "demo", check=True, log=lambda *_: None) is False
+    assert main(["report", "--page", "demo", "--results-dir", results, "--check"]) == 0
+
+    # a changed metric in a record makes the page out of date, and regenerating shows the new value
+    record = os.path.join(results, "runs", "demo", "net_s1")
+    recs = metrics(record)
+    recs[-1]["eval_top1"] = 0.8125
+    with open(os.path.join(record, run_files.METRICS), "w", encoding="utf-8") as f:
+        f.writelines(json.dumps(r) + "\n" for r in recs)
+    capsys.readouterr()
+    assert main(["report", "--page", "demo", "--results-dir", results, "--check"]) == 1
+    assert "out of date" in capsys.readouterr().out
+    assert open(page, encoding="utf-8").read() == text  # --check wrote nothing
+    assert main(["report", "--page", "demo", "--results-dir", results]) == 0
+    row = next(line for line in open(page, encoding="utf-8").read().splitlines() if line.startswith("| net_s1 |"))
+    assert "81.25 (1)" in row
+
+
+def test_report_without_markers_or_records_is_one_error_line(runs, tmp_path, capsys):
+    results = str(tmp_path / "results")
+    os.makedirs(results)
+    with open(os.path.join(results, "bare.md"), "w", encoding="utf-8") as f:
+        f.write("# no markers\n")
+    publish_run(runs["b"], results, "bare", log=lambda *_: None)
+    page_with_markers(results, "empty")
+    for page, words in (("bare", "<!-- table:bare begin -->"), ("empty", "no run record"), ("nopage", "no such page")):
+        assert main(["report", "--page", page, "--results-dir", results]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error:") and words in err[0], (page, err)
+
+
+COMMITTED = sorted(d for d in os.listdir(os.path.join(RESULTS, "runs"))
+                   if os.path.isdir(os.path.join(RESULTS, "runs", d))) if os.path.isdir(os.path.join(RESULTS, "runs")) else []
+
+
+@pytest.mark.parametrize("page", COMMITTED or [pytest.param(None, marks=pytest.mark.skip("no committed records yet"))])
+def test_committed_pages_equal_their_records(page):
+    """Every page with committed records shows exactly the tables its records give."""
+    assert record_folders(RESULTS, page)
+    assert regenerate_page(RESULTS, page, check=True, log=lambda *_: None) is False, \
+        f"docs/results/{page}.md differs from its records: run paddle-tricks report --page {page}"
