@@ -16,7 +16,7 @@ from benchmarks.perf.overhead import PairedBatches  # noqa: E402
 from benchmarks.perf.stats import paired_ratio  # noqa: E402
 
 SECTIONS = ["Trainer overhead", "EMA update", "Checkpoint save", "Data loader", "Inference per backend",
-            "One end-to-end epoch", "Data parallel"]
+            "Freed memory kept", "One end-to-end epoch", "Data parallel"]
 RATIO = re.compile(r"\*\*(\d+\.\d+)\*\* \(95% CI (\d+\.\d+)–(\d+\.\d+), (\d+) pairs\)")
 
 
@@ -83,7 +83,8 @@ def test_quick_run_writes_every_section_with_a_ci_per_ratio(tmp_path, caltech101
     bodies = dict(zip(titles, re.split(r"^## .+$", text, flags=re.M)[1:]))
     counts = {title: len(RATIO.findall(body)) for title, body in bodies.items()}
     assert counts == {"Method": 0, "Trainer overhead": 2, "EMA update": 2, "Checkpoint save": 2, "Data loader": 1,
-                      "Inference per backend": 4, "One end-to-end epoch": 0, "Data parallel": 1}
+                      "Inference per backend": 4, "Freed memory kept": 1,
+                      "One end-to-end epoch": 0, "Data parallel": 1}
     assert len(re.findall(r"\*\*\d+\.\d+\*\*", text)) == sum(counts.values())
     for value, low, high, pairs in RATIO.findall(text):
         assert float(low) <= float(value) <= float(high) and int(pairs) >= 2

@@ -10,7 +10,7 @@ import sys
 import time
 import traceback
 
-from . import checkpoint_save, ema_update, epoch, inference, loader, overhead, page, parallel
+from . import checkpoint_save, ema_update, epoch, inference, loader, memory, overhead, page, parallel
 from .workload import DATA_ROOT, FULL, QUICK, ROOT
 
 SECTIONS = {
@@ -19,6 +19,7 @@ SECTIONS = {
     "checkpoint": ("Checkpoint save", checkpoint_save),
     "loader": ("Data loader", loader),
     "inference": ("Inference per backend", inference),
+    "memory": ("Freed memory kept", memory),
     "epoch": ("One end-to-end epoch", epoch),
     "parallel": ("Data parallel", parallel),
 }
@@ -51,7 +52,9 @@ def main(argv=None) -> int:
         return fail(f"--out: the folder {out_dir} does not exist")
 
     from paddle_tricks.utils.console import quiet
+    from paddle_tricks.utils.memory import keep_freed_memory
     quiet()
+    kept = keep_freed_memory()     # measured in-process as the training process runs
     command = os.environ.get("PERF_LAUNCHER", "python -m benchmarks.perf") + (" " + shlex.join(argv) if argv else "")
     sizes = QUICK if args.quick else FULL
     started, load_before, clock = datetime.datetime.now(datetime.timezone.utc), page.load_average(), time.time()
@@ -67,7 +70,7 @@ def main(argv=None) -> int:
             traceback.print_exc()
         print(f"{title}: {time.time() - t0:.0f} s", file=sys.stderr)
         parts.append(page.section(title, body))
-    head = page.header(command, load_before, started, (time.time() - clock) / 60, args.quick)
+    head = page.header(command, load_before, started, (time.time() - clock) / 60, args.quick, kept)
     from paddle_tricks.utils.atomic import atomic_write_text
     atomic_write_text("\n\n".join([head, *parts]) + "\n", args.out)
     print(f"wrote {args.out}", file=sys.stderr)

@@ -37,8 +37,7 @@ def section(sizes: Sizes, data_root: str) -> tuple[str, list]:
     from paddle_tricks.engine.checkpoint import Checkpointer, Progress
     from paddle_tricks.engine.ema import ModelEMA
     from paddle_tricks.models import build_network
-    from paddle_tricks.optim.lr import build_lr_scheduler
-    from paddle_tricks.optim.optimizers import build_optimizer
+    from paddle_tricks.optim import build_lr_scheduler, build_optimizer
 
     with tempfile.TemporaryDirectory(prefix="perf_save_") as out:
         cfg = caltech_config(sizes, out, data_root)

@@ -64,5 +64,5 @@ def section(sizes: Sizes, data_root: str) -> tuple[str, list]:
     lines = [f"MobileNetV2 (16 classes) at {sizes.infer_image} px; {'; '.join(checks)}. Images/s are medians "
              f"over the rounds.", "",
              "| batch | rounds | dygraph img/s | paddle.inference img/s | ONNX Runtime img/s | "
-             "paddle.inference / dygraph | ONNX Runtime / dygraph |", "|--:|--:|--:|--:|--:|--:|--:|", *rows]
+             "speed-up of paddle.inference | speed-up of ONNX Runtime |", "|--:|--:|--:|--:|--:|--:|--:|", *rows]
     return "\n".join(lines), ratios

@@ -60,10 +60,9 @@ class PairedBatches:
 
 def bare_loop(cfg: dict, network_state: dict, steps_per_epoch: int):
     """A step function of the plain dygraph loop: ``step((images, labels)) -> seconds``."""
-    from paddle_tricks.losses.criteria import build_loss
+    from paddle_tricks.losses import build_loss
     from paddle_tricks.models import build_network
-    from paddle_tricks.optim.lr import build_lr_scheduler
-    from paddle_tricks.optim.optimizers import build_optimizer
+    from paddle_tricks.optim import build_lr_scheduler, build_optimizer
 
     network = build_network(cfg)
     network.set_state_dict(network_state)

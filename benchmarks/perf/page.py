@@ -37,7 +37,8 @@ def git_commit() -> str:
     return commit + (" (with uncommitted changes in paddle_tricks/, benchmarks/ or configs/)" if changed else "")
 
 
-def header(command: str, load_before: str, started: datetime.datetime, minutes: float, quick: bool) -> str:
+def header(command: str, load_before: str, started: datetime.datetime, minutes: float, quick: bool,
+           memory_kept: bool) -> str:
     import paddle
     threads = os.environ.get("PADDLE_TRICKS_NUM_THREADS", "?")
     lines = ["# Performance" + (" (quick smoke run: sizes too small to mean anything)" if quick else ""), "",
@@ -47,7 +48,9 @@ def header(command: str, load_before: str, started: datetime.datetime, minutes: 
              f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores, {threads} math thread(s) per process",
              f"- load average: {load_before} before, {load_average()} after",
              f"- git commit: {git_commit()}",
-             f"- Paddle {paddle.__version__}, Python {platform.python_version()}", "",
+             f"- Paddle {paddle.__version__}, Python {platform.python_version()}; freed memory "
+             f"{'kept (`keep_freed_memory`)' if memory_kept else 'returned to the OS (glibc defaults)'} in every "
+             f"process but the glibc-defaults runs of 'Freed memory kept'", "",
              "## Method", "", METHOD]
     return "\n".join(lines)
 

@@ -1,10 +1,10 @@
 """A training run with a clock on it, in its own process (or one per rank under ``paddle.distributed.launch``):
 ``python benchmarks/perf/train_worker.py CONFIG_JSON RESULT_JSON LAUNCHED_AT``.
 
-It starts as ``paddle-tricks train`` does, runs ``Trainer(cfg).fit()`` and writes (rank 0 only) the wall-clock
-times of: start-up (launch to the first batch's request), every batch (begin and end of the batch callbacks),
-and the totals of evaluation, EMA updates and checkpoint saves (the Trainer's own objects, timed by wrapping
-their methods on the instance)."""
+It starts as ``paddle-tricks train`` does (quiet Paddle, freed memory kept), runs ``Trainer(cfg).fit()`` and
+writes (rank 0 only) the wall-clock times of: start-up (launch to the start of ``fit``), every batch (begin and
+end of the batch callbacks), and the totals of evaluation, EMA updates and checkpoint saves (the Trainer's own
+objects, timed by wrapping their methods on the instance)."""
 from __future__ import annotations
 
 import json
@@ -19,7 +19,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 def main(config_json: str, result_json: str, launched_at: float) -> int:
     imported = time.time()
     from paddle_tricks.utils.console import quiet
+    from paddle_tricks.utils.memory import keep_freed_memory
     quiet()
+    keep_freed_memory()
     from paddle.callbacks import Callback
 
     from benchmarks.perf.clock import Buckets
