@@ -8,7 +8,9 @@ import textwrap
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SCRIPT = textwrap.dedent("""
-    import os
+    import os, sys
+    if sys.argv[1:] == ["paddle-first"]:
+        import paddle
     import paddle_tricks
     import paddle
 
@@ -26,13 +28,13 @@ SCRIPT = textwrap.dedent("""
         w @ w                                      # MKL's matmul, on OpenMP threads
     used = [t - before.get(tid, 0) for tid, t in cpu_ticks().items()]
     busy = sum(u >= max(used) / 4 for u in used)   # threads that did a real share of the work
-    print(busy, os.environ["PADDLE_TRICKS_NUM_THREADS"])
+    print(busy, os.environ.get("PADDLE_TRICKS_NUM_THREADS", "-"))
 """)
 
 
-def run(**env):
+def run(*args, **env):
     full = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "PADDLE_TRICKS_NUM_THREADS")}
-    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, cwd=ROOT, timeout=120,
+    out = subprocess.run([sys.executable, "-c", SCRIPT, *args], capture_output=True, text=True, cwd=ROOT, timeout=120,
                          env={**full, **env, "PYTHONWARNINGS": "ignore"})
     assert out.returncode == 0, out.stderr
     assert "OMP_NUM_THREADS" not in out.stderr, out.stderr
@@ -47,6 +49,8 @@ def test_the_thread_count_reaches_paddle_without_its_warning():
     assert run(OMP_NUM_THREADS="2") == (2, "2")
     # a child of a Paddle process inherits OMP_NUM_THREADS=1 (Paddle writes it): the count it was given wins
     assert run(OMP_NUM_THREADS="1", PADDLE_TRICKS_NUM_THREADS="2") == (2, "2")
+    # a script that loaded Paddle first chose its threads then: left alone
+    assert run("paddle-first", OMP_NUM_THREADS="1") == (1, "-")
 
 
 def test_the_cores_are_shared_among_the_processes_of_a_launch(monkeypatch):
@@ -58,7 +62,6 @@ def test_the_cores_are_shared_among_the_processes_of_a_launch(monkeypatch):
     monkeypatch.setenv("PADDLE_LOCAL_SIZE", "2")
     assert wanted_threads() == 4
     monkeypatch.setenv("OMP_NUM_THREADS", "1")       # what the launcher's own import of Paddle leaves
-    monkeypatch.delitem(sys.modules, "paddle", raising=False)   # as in a worker before it loads Paddle
     assert wanted_threads() == 4
     monkeypatch.setenv("OMP_NUM_THREADS", "3")       # the user's, passed through the launcher
     assert wanted_threads() == 3

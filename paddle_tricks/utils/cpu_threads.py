@@ -31,28 +31,34 @@ def wanted_threads() -> int:
         if not (value.isdigit() and int(value) > 0):
             continue
         # Paddle writes OMP_NUM_THREADS=1 when it loads; the launcher loads it, and its workers inherit that
-        if name == "OMP_NUM_THREADS" and ("paddle" in sys.modules or (launched and value == "1")):
+        if name == "OMP_NUM_THREADS" and launched and value == "1":
             continue
         return int(value)
     return max(1, (os.cpu_count() or 1) // (int(local_processes) if launched else 1))
 
 
-def use_all_cores() -> int:
-    """Make Paddle use ``wanted_threads()`` threads, now if it is loaded, else as soon as it is; returns n."""
+def use_all_cores() -> int | None:
+    """Make Paddle use ``wanted_threads()`` threads as soon as it loads; returns that number.
+
+    If Paddle was loaded first, its thread count (from ``OMP_NUM_THREADS`` then) is left alone, unless
+    ``PADDLE_TRICKS_NUM_THREADS`` asks for another; ``None`` when nothing was set."""
+    if "paddle" in sys.modules:
+        if THREADS_SWITCH not in os.environ:
+            return None
+        n = wanted_threads()
+        _set_paddle_threads(sys.modules["paddle"], n)
+        return n
     n = wanted_threads()
     os.environ[THREADS_SWITCH] = str(n)
-    if "paddle" in sys.modules:
-        _set_paddle_threads(sys.modules["paddle"], n)
-    else:
-        os.environ.pop("OMP_NUM_THREADS", None)
-        if not any(isinstance(finder, _AfterPaddleLoads) for finder in sys.meta_path):
-            sys.meta_path.insert(0, _AfterPaddleLoads(n))
+    os.environ.pop("OMP_NUM_THREADS", None)
+    if not any(isinstance(finder, _AfterPaddleLoads) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _AfterPaddleLoads(n))
     return n
 
 
 def _set_paddle_threads(paddle, n: int) -> None:
     core = getattr(getattr(paddle, "base", None), "core", None)
-    if n > 1 and hasattr(core, "set_num_threads"):
+    if hasattr(core, "set_num_threads"):
         core.set_num_threads(n)
 
 
