@@ -67,6 +67,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "batch_size": pos_int(32, "training batch size (per process)"),
         "eval_batch_size": pos_int(None, "evaluation batch size (default: batch_size)", optional=True),
         "num_workers": nonneg_int(0, "DataLoader worker processes"),
+        "prefetch": nonneg_int(2, "with num_workers 0: batches a background thread prepares ahead while the "
+                                  "model trains (0: read inline); the same batches either way"),
         "train_transforms": sequence([], "list of {TransformName: {args}}"),
         "eval_transforms": sequence([], "list of {TransformName: {args}}"),
         "options": mapping("options of the dataset, checked against the ones it declares"),

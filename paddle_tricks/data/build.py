@@ -8,6 +8,7 @@ import numpy as np
 import paddle
 
 from ..errors import ConfigError, DataError, UserError
+from .prefetch import prefetched
 from .registry import DATASETS, check_dataset_options
 from .transforms import build_transforms
 
@@ -179,15 +180,22 @@ class InlineLoader:
     Paddle's single-process ``DataLoader`` reads batches in a background thread, and when the dataset or the
     collate function raises, that thread dies without telling the main thread, which then waits forever
     (Paddle 3.3). Reading inline makes any such error surface where it happened, as itself. Yields
-    ``[images, labels]`` tensors like ``DataLoader(return_list=True)``.
+    ``[images, labels]`` tensors like ``DataLoader(return_list=True)``. With ``prefetch`` > 0 a background
+    thread prepares that many batches ahead (``data.prefetch``); its errors are raised here all the same.
     """
 
-    def __init__(self, dataset, batch_sampler, collate_fn):
+    def __init__(self, dataset, batch_sampler, collate_fn, prefetch: int = 0):
         self.dataset, self.batch_sampler, self.collate_fn = dataset, batch_sampler, collate_fn
+        self.prefetch = prefetch
+
+    def batches(self):
+        """The collated NumPy batches, read in the calling thread."""
+        for indices in self.batch_sampler:
+            yield self.collate_fn([self.dataset[i] for i in indices])
 
     def __iter__(self):
-        for indices in self.batch_sampler:
-            batch = self.collate_fn([self.dataset[i] for i in indices])
+        batches = prefetched(self.batches(), self.prefetch) if self.prefetch else self.batches()
+        for batch in batches:
             yield [paddle.to_tensor(x) for x in batch]
 
     def __len__(self) -> int:
@@ -195,19 +203,20 @@ class InlineLoader:
 
 
 def build_loader(dataset, batch_size: int, train: bool, num_workers: int = 0, seed: int = 0,
-                 duplicate: bool = False):
+                 duplicate: bool = False, prefetch: int = 0):
     """A loader of ``[images, labels]`` batches; training batches come from an ``EpochShuffleSampler``.
 
     ``num_workers=0`` gives an ``InlineLoader`` (errors surface instead of hanging), more workers a
     ``paddle.io.DataLoader``. Workers are seeded from ``(seed, epoch, worker id)``, so random augmentations
     repeat exactly in a resumed run. ``duplicate`` repeats every batch (R-Drop's two passes as one
-    concatenated pass). The sampler is exposed as ``loader.epoch_sampler``.
+    concatenated pass). ``prefetch`` (inline loader only) is how many batches a background thread prepares
+    ahead. The sampler is exposed as ``loader.epoch_sampler``.
     """
     sampler = EpochShuffleSampler(dataset, seed=seed, shuffle=train)
     batch_sampler = paddle.io.BatchSampler(sampler=sampler, batch_size=batch_size, drop_last=False)
     collate = _duplicate_collate if duplicate else _collate
     if num_workers == 0:
-        loader = InlineLoader(dataset, batch_sampler, collate)
+        loader = InlineLoader(dataset, batch_sampler, collate, prefetch=prefetch)
         loader.epoch_sampler = sampler
         return loader
 

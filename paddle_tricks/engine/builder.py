@@ -70,9 +70,9 @@ def build_components(cfg: dict, device: str, log=print) -> Components:
     seed_everything(seed)
 
     train_loader = build_loader(train_set, d["batch_size"], train=True, num_workers=d["num_workers"], seed=seed,
-                                duplicate=cfg["Loss"]["rdrop_alpha"] > 0)
+                                duplicate=cfg["Loss"]["rdrop_alpha"] > 0, prefetch=d["prefetch"])
     eval_loader = build_loader(eval_set, d["eval_batch_size"] or d["batch_size"], train=False,
-                               num_workers=d["num_workers"], seed=seed)
+                               num_workers=d["num_workers"], seed=seed, prefetch=d["prefetch"])
 
     e = cfg["EMA"]
     ema = ModelEMA(network, e["decay"], e["warmup"], interval=e.get("interval", 1)) if e["enable"] else None

@@ -15,7 +15,7 @@ from ..errors import ConfigError
 __all__ = ["RESULT_NEUTRAL", "config_changes", "resumed_config"]
 
 RESULT_NEUTRAL = frozenset({"Global.device", "Global.verbose", "Global.log_freq", "Global.resume",
-                            "Global.output_dir", "Data.num_workers", "VisualDL.enable"})
+                            "Global.output_dir", "Data.num_workers", "Data.prefetch", "VisualDL.enable"})
 
 
 def _flat(cfg: dict) -> dict:
