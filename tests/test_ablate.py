@@ -7,7 +7,8 @@ import sys
 import pytest
 import yaml
 
-from paddle_tricks.ablate import (Job, Variant, ablate, ablate_main, ablation_table, discover_variants,
+from paddle_tricks.cli.ablate import ablate_main
+from paddle_tricks.ablate import (Job, Variant, ablate, ablation_table, discover_variants,
                                   job_finished, select_variants)
 from paddle_tricks.config import load_config
 from paddle_tricks.errors import UserError

@@ -23,7 +23,7 @@ COMMANDS = {
     "export": ("paddle_tricks.cli.export", "export_main", "fuse and export a trained network (Paddle or ONNX)"),
     "infer": ("paddle_tricks.cli.infer", "infer_main", "classify images with a run or an exported model"),
     "compare": ("paddle_tricks.cli.compare", "compare_main", "compare run folders in a table and plots"),
-    "ablate": ("paddle_tricks.ablate", "ablate_main", "train a base config and its trick variants, compare"),
+    "ablate": ("paddle_tricks.cli.ablate", "ablate_main", "train a base config and its trick variants, compare"),
     "publish": ("paddle_tricks.cli.publish", "publish_main", "copy a run's text record into docs/results/runs/"),
     "report": ("paddle_tricks.cli.report", "report_main", "regenerate a results page's tables from its records"),
     "prepare-data": ("paddle_tricks.cli.prepare_data", "prepare_data_main", "link or download a dataset"),
