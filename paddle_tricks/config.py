@@ -64,7 +64,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "Data": {
         "dataset": choice("caltech16", DATASETS.names, "dataset (paddle_tricks.data.DATASETS)"),
         "root": string(None, "dataset folder (Caltech-101 root, Fashion-MNIST folder, ...)", optional=True),
-        "batch_size": pos_int(32, "training batch size (per process)"),
+        "batch_size": pos_int(32, "training batch size (of one step over all processes; see batch_size_is)"),
+        "batch_size_is": choice("global", ["global", "per_process"],
+                                "with several processes: global = batch_size is split among them, same LR (the "
+                                "single-process recipe); per_process = each takes batch_size and the LR is "
+                                "scaled by the process count (engine.data_parallel)"),
         "eval_batch_size": pos_int(None, "evaluation batch size (default: batch_size)", optional=True),
         "num_workers": nonneg_int(0, "DataLoader worker processes"),
         "prefetch": nonneg_int(2, "with num_workers 0: batches a background thread prepares ahead while the "

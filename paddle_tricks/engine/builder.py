@@ -19,6 +19,7 @@ from ..optim.lr import build_lr_scheduler
 from ..optim.optimizers import build_optimizer
 from ..utils.seed import seed_everything
 from .checkpoint import load_weights
+from .data_parallel import parallel_recipe
 from .device import amp_configs
 from .ema import ModelEMA
 from .metrics import MeanCrossEntropy
@@ -69,14 +70,17 @@ def build_components(cfg: dict, device: str, log=print) -> Components:
     preflight(network, train_set, eval_set, cfg)
     seed_everything(seed)
 
-    train_loader = build_loader(train_set, d["batch_size"], train=True, num_workers=d["num_workers"], seed=seed,
+    recipe = parallel_recipe(d, cfg["LR"], paddle.distributed.get_world_size())
+    if recipe.world_size > 1:
+        log(recipe.rule)
+    train_loader = build_loader(train_set, recipe.batch_size, train=True, num_workers=d["num_workers"], seed=seed,
                                 duplicate=cfg["Loss"]["rdrop_alpha"] > 0, prefetch=d["prefetch"])
-    eval_loader = build_loader(eval_set, d["eval_batch_size"] or d["batch_size"], train=False,
+    eval_loader = build_loader(eval_set, d["eval_batch_size"] or recipe.batch_size, train=False,
                                num_workers=d["num_workers"], seed=seed, prefetch=d["prefetch"])
 
     e = cfg["EMA"]
     ema = ModelEMA(network, e["decay"], e["warmup"], interval=e.get("interval", 1)) if e["enable"] else None
-    lr = build_lr_scheduler(cfg["LR"], len(train_loader), g["epochs"])
+    lr = build_lr_scheduler(recipe.lr, len(train_loader), g["epochs"])
     optimizer = build_optimizer(cfg["Optimizer"], network, lr)
     amp = amp_configs(cfg["AMP"], device, log=log)
     model = paddle.Model(network)

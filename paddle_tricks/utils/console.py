@@ -15,7 +15,7 @@ import os
 import sys
 import warnings
 
-from ..errors import UserError
+from ..errors import ConfigError, UserError
 from .messages import one_line
 
 __all__ = ["user_errors", "quiet", "VERBOSE_SWITCH"]
@@ -30,7 +30,9 @@ def user_errors(fn):
         try:
             return fn(*args, **kwargs)
         except UserError as e:
-            print(f"error: {one_line(e, limit=1000)}", file=sys.stderr)
+            # under paddle.distributed.launch every rank reads the same config: rank 0 alone says what is wrong
+            if _first_process() or not isinstance(e, ConfigError):
+                print(f"error: {one_line(e, limit=1000)}", file=sys.stderr)
             return 2
         except OSError as e:
             if e.errno not in _DISK_ERRNOS:
@@ -47,6 +49,11 @@ def user_errors(fn):
 
 
 _DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES}
+
+
+def _first_process() -> bool:
+    """Rank 0 of a ``paddle.distributed.launch`` job (it sets ``PADDLE_TRAINER_ID``), or a single process."""
+    return os.environ.get("PADDLE_TRAINER_ID", "0").strip() in ("", "0")
 
 
 # read by glog when Paddle's library loads: 2 = errors only, no verbose logging
