@@ -46,6 +46,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "device": choice("auto", ["auto", "gpu", "cpu"], "auto = GPU when Paddle has CUDA and one is visible"),
         "seed": int_range(42, 0, MAX_SEED, "seed for Python, NumPy and Paddle (reproducible runs)"),
         "eval_interval": pos_int(1, "evaluate every N epochs (and always after the last)"),
+        "eval_backend": choice("auto", ["auto", "dygraph", "inference"],
+                               "how the eval set is run: inference = export the weights and run a paddle.inference "
+                               "CPU predictor (faster on a CPU, export included); auto = inference on a CPU with "
+                               "one process, else dygraph"),
         "eval_weights": choice("both", ["both", "ema", "raw"],
                                "weights evaluated when EMA is on: both (raw and EMA), ema or raw only; each "
                                "evaluation is a pass over the eval set. The best checkpoint follows the EMA "

@@ -20,7 +20,8 @@ import paddle
 
 from ..config import dump_config
 from ..data.image_list import warn_user
-from ..errors import CheckpointError, ConfigError
+from ..errors import CheckpointError, ConfigError, UserError
+from ..utils.messages import one_line
 from ..utils.atomic import remove_stale_temps, write_json
 from . import run_files
 from .builder import build_components, grad_scaler
@@ -30,11 +31,12 @@ from .checkpoint import Checkpointer, Progress
 from .data_report import DataReport
 from .device import select_device
 from .epoch_end import EpochEnd, epoch_metrics
+from .exported_eval import evaluate_exported
 from .preflight import check_output_dir, preflight
 from .progress import EvalProgress, TrainProgress
 from .run_lock import RunLock
 
-__all__ = ["Trainer", "is_main_process", "preflight"]
+__all__ = ["Trainer", "exported_evaluation", "is_main_process", "preflight"]
 
 
 def is_main_process() -> bool:
@@ -44,6 +46,14 @@ def is_main_process() -> bool:
 
 def _silent(*_):
     return None
+
+
+def exported_evaluation(eval_backend: str, device: str) -> bool:
+    """Whether to evaluate through the exported ``paddle.inference`` predictor (``Global.eval_backend``): a CPU
+    predictor, for one process (several processes evaluate in dygraph, where hapi gathers the ranks' results)."""
+    if paddle.distributed.get_world_size() > 1 or eval_backend == "dygraph":
+        return False
+    return eval_backend == "inference" or device == "cpu"
 
 
 class Trainer:
@@ -85,6 +95,7 @@ class Trainer:
         self.start_epoch = 0
         self.vdl = None
         self.amp_counter = None
+        self.eval_exported = exported_evaluation(g["eval_backend"], self.device)
 
     @property
     def ema(self):
@@ -126,15 +137,27 @@ class Trainer:
 
     # ------------------------------------------------------------------ epochs
     def evaluate(self, ema: bool = False) -> dict:
-        """Loss, top-1 and top-k of the raw (or EMA) weights on the eval set."""
-        bar = [EvalProgress("EMA weights" if ema else "raw weights", len(self.eval_loader),
-                            show=self.main and self.cfg["Global"]["verbose"] == 1)]
-        if ema:
-            with self.ema.swapped_in(self.network):
-                res = self.model.evaluate(self.eval_loader, verbose=0, callbacks=bar)
-        else:
-            res = self.model.evaluate(self.eval_loader, verbose=0, callbacks=bar)
-        return epoch_metrics(res)
+        """Loss, top-1 and top-k of the raw (or EMA) weights on the eval set, in dygraph or through the exported
+        predictor (``Global.eval_backend``)."""
+        bar = EvalProgress("EMA weights" if ema else "raw weights", len(self.eval_loader),
+                           show=self.main and self.cfg["Global"]["verbose"] == 1)
+        with self.ema.swapped_in(self.network) if ema else contextlib.nullcontext():
+            if self.eval_exported:
+                bar.on_eval_begin()
+                try:
+                    return epoch_metrics(evaluate_exported(self.network, self.eval_loader,
+                                                           self.cfg["Arch"]["num_classes"], bar.on_eval_batch_end))
+                except UserError:
+                    raise
+                except Exception as e:  # noqa: BLE001 - export fails in many ways; dygraph always works
+                    self.eval_exported = False
+                    if self.main:
+                        self.warn(f"evaluation through the exported predictor failed ({type(e).__name__}: "
+                                  f"{one_line(e, 200)}); evaluating in dygraph from now on "
+                                  f"(Global.eval_backend: dygraph skips the attempt)")
+                finally:
+                    bar.on_eval_end()
+            return epoch_metrics(self.model.evaluate(self.eval_loader, verbose=0, callbacks=[bar]))
 
     def _callbacks(self) -> list:
         g = self.cfg["Global"]

@@ -1,0 +1,67 @@
+"""Evaluation through the exported predictor: ``paddle.jit.save`` then ``paddle.inference``, on the CPU.
+
+Paddle Inference runs the saved program with its graph fusions (convolution + batch norm, oneDNN kernels),
+several times faster than a dygraph pass on a CPU. The weights change every epoch, so each evaluation exports
+the network again (a copy, in eval mode: the training network is left as it is); that time is counted in the
+measurement that made this the CPU default (``Global.eval_backend``, docs/results/performance.md). The
+metrics are the trainer's own (``Accuracy``, ``MeanCrossEntropy``) computed on the predictor's logits, so the
+record has the same keys and meaning as a dygraph evaluation.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import tempfile
+
+import numpy as np
+import paddle
+
+from ..infer.backends import PaddleInferenceBackend
+from .metrics import MeanCrossEntropy
+
+__all__ = ["export_for_eval", "evaluate_exported"]
+
+
+def export_for_eval(network: paddle.nn.Layer, image_shape: list[int], folder: str,
+                    threads: int | None = None) -> PaddleInferenceBackend:
+    """A ``paddle.inference`` predictor of ``network``'s current weights (in eval mode), saved in ``folder``,
+    for batches of images of ``image_shape`` (channels, height, width)."""
+    frozen = copy.deepcopy(network)
+    frozen.eval()
+    spec = [paddle.static.InputSpec([None, *image_shape], "float32", name="images")]
+    prefix = os.path.join(folder, "model")
+    paddle.jit.save(paddle.jit.to_static(frozen, input_spec=spec, full_graph=True), prefix, input_spec=spec)
+    return PaddleInferenceBackend(prefix, threads=threads)
+
+
+def evaluate_exported(network: paddle.nn.Layer, loader, num_classes: int, on_batch=None) -> dict:
+    """hapi-style logs (``acc_top1``, ``acc_top<k>``, ``ce``) of ``network`` over ``loader``, run by the
+    exported predictor; ``on_batch(step)`` is called after each batch (a progress bar)."""
+    metrics = [paddle.metric.Accuracy(topk=(1, min(5, num_classes))), MeanCrossEntropy()]
+    batches = iter(loader)
+    first = next(batches, None)
+    if first is None:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="paddle_tricks-eval-") as folder:
+        predict = export_for_eval(network, list(first[0].shape[1:]), folder)
+        for step, (images, labels) in enumerate(_chain(first, batches)):
+            logits = paddle.to_tensor(predict(np.asarray(images.numpy(), dtype=np.float32)))
+            labels = labels.reshape([-1, 1])
+            for metric in metrics:
+                metric.update(*[np.asarray(v) for v in _as_list(metric.compute(logits, labels))])
+            if on_batch is not None:
+                on_batch(step)
+    logs = {}
+    for metric in metrics:
+        names, values = _as_list(metric.name()), _as_list(metric.accumulate())
+        logs.update(zip(names, values))
+    return logs
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
+
+
+def _as_list(value) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]

@@ -1,0 +1,57 @@
+"""Evaluation through the exported paddle.inference predictor agrees with the dygraph evaluation."""
+import paddle
+import pytest
+from test_trainer import tiny_cfg
+
+from paddle_tricks.engine import exported_eval
+from paddle_tricks.engine.trainer import Trainer, exported_evaluation
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    cfg = tiny_cfg(tmp_path_factory.mktemp("run"), Global={"epochs": 1, "eval_backend": "inference"},
+                   LR={"name": "Cosine", "warmup_epochs": 0}, VisualDL={"enable": False})
+    t = Trainer(cfg, log=lambda *_: None)
+    t.fit()
+    return t
+
+
+def dygraph(t, ema=False):
+    t.eval_exported = False
+    try:
+        return t.evaluate(ema=ema)
+    finally:
+        t.eval_exported = True
+
+
+def test_the_predictor_gives_the_dygraph_metrics_for_raw_and_ema_weights(trained):
+    assert trained.eval_exported
+    assert "eval_top1" in trained.progress.history[-1]
+    for ema in (False, True):
+        exported, reference = trained.evaluate(ema=ema), dygraph(trained, ema=ema)
+        assert set(exported) == set(reference) == {"loss", "top1", "top5"}
+        assert exported["loss"] == pytest.approx(reference["loss"], rel=1e-4)
+        assert exported["top1"] == reference["top1"] and exported["top5"] == reference["top5"]
+    assert trained.evaluate(ema=True)["loss"] != pytest.approx(trained.evaluate()["loss"], rel=1e-6)
+    trained.network.train()
+    trained.evaluate()
+    assert trained.network.training                          # the export took a copy: the network trains on,
+    assert "forward" not in vars(trained.network)            # in dygraph (to_static would replace its forward)
+
+
+def test_an_export_failure_falls_back_to_dygraph_with_one_warning(trained, monkeypatch):
+    def broken(*_, **__):
+        raise RuntimeError("cannot trace this model")
+    warnings = []
+    monkeypatch.setattr(exported_eval, "export_for_eval", broken)
+    monkeypatch.setattr(trained, "warn", warnings.append)
+    got = trained.evaluate()
+    assert not trained.eval_exported and len(warnings) == 1 and "cannot trace this model" in warnings[0]
+    assert got == dygraph(trained) and len(warnings) == 1
+    trained.eval_exported = True
+
+
+def test_which_runs_use_the_predictor():
+    assert exported_evaluation("auto", "cpu") and not exported_evaluation("auto", "gpu")
+    assert exported_evaluation("inference", "gpu") and not exported_evaluation("dygraph", "cpu")
+    assert paddle.distributed.get_world_size() == 1
