@@ -191,3 +191,12 @@ def test_export_on_a_full_disk_leaves_nothing(tmp_path, capsys, monkeypatch):
     assert export_main(["-c", _quickstart(tmp_path), "--out", str(out)]) == 2
     _one_error(capsys, f"could not write the export to {out}", "No space left", "nothing was written")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["qs.yaml"]
+
+
+def test_onnx_without_its_packages_says_how_to_install(tmp_path, capsys, monkeypatch):
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a))
+    assert export_main(["-c", _quickstart(tmp_path), "--format", "onnx", "--out", str(tmp_path / "e")]) == 2
+    _one_error(capsys, "--format onnx needs onnxruntime", "pip install 'paddle_tricks[onnx]'")
+    assert not (tmp_path / "e").exists()
