@@ -3,10 +3,11 @@
 
 The allocator setting is per process, so each run is a fresh subprocess; the two variants alternate (kept,
 default, default, kept, ...) so load changes on the shared machine hit both alike. Each run takes warm-up
-steps, then times single steps and counts their minor page faults (``getrusage``). The step-time ratio is
+steps (the kept heap reaches its high-water mark in about 3), then times single steps and counts their minor
+page faults (``getrusage``). The step-time ratio is
 kept / default per pair of adjacent runs, with a bootstrap 95% CI over the steps of all pairs.
 
-    python benchmarks/bench_memory.py [--pairs 3 --steps 3 --warmup 2]
+    python benchmarks/bench_memory.py [--pairs 3 --steps 3 --warmup 4]
 """
 from __future__ import annotations
 
@@ -71,7 +72,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--steps", type=int, default=3)
-    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=4)
     parser.add_argument("--size", type=int, default=112)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
