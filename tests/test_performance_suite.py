@@ -84,12 +84,15 @@ def test_quick_run_writes_every_section_with_a_ci_per_ratio(tmp_path, caltech101
     counts = {title: len(RATIO.findall(body)) for title, body in bodies.items()}
     assert counts == {"Method": 0, "Trainer overhead": 2, "EMA update": 2, "Checkpoint save": 2, "Data loader": 1,
                       "Inference per backend": 4, "Freed memory kept": 1,
-                      "One end-to-end epoch": 0, "Data parallel": 1}
+                      "One end-to-end epoch": 1, "Data parallel": 1}
     assert len(re.findall(r"\*\*\d+\.\d+\*\*", text)) == sum(counts.values())
     for value, low, high, pairs in RATIO.findall(text):
         assert float(low) <= float(value) <= float(high) and int(pairs) >= 2
-    # the epoch breakdown adds up to its wall time
+    # the epoch breakdown of this checkout and of the base each add up to their wall time
     epoch = bodies["One end-to-end epoch"]
-    parts = [float(s) for s in re.findall(r"^\| (?!wall time)[^|]+ \| (\d+\.\d+) \| [\d.]+% \|$", epoch, re.M)]
-    wall = float(re.search(r"^\| wall time[^|]+\| (\d+\.\d+) \| 100% \|$", epoch, re.M).group(1))
-    assert len(parts) == 7 and sum(parts) == pytest.approx(wall, abs=0.05)
+    assert "| part | this (s) | base (s) | share (this) |" in epoch
+    rows = re.findall(r"^\| (?!wall time)[^|]+ \| (\d+\.\d+) \| (\d+\.\d+) \| [\d.]+% \|$", epoch, re.M)
+    walls = re.search(r"^\| wall time[^|]+\| (\d+\.\d+) \| (\d+\.\d+) \| 100% \|$", epoch, re.M).groups()
+    assert len(rows) == 7
+    for column, wall in enumerate(walls):
+        assert sum(float(row[column]) for row in rows) == pytest.approx(float(wall), abs=0.05)

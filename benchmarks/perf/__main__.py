@@ -37,6 +37,9 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "results", "performance.md"),
                         help="the page to write (default docs/results/performance.md)")
     parser.add_argument("--data-root", default=DATA_ROOT, help="the Caltech-101 folder (default %(default)s)")
+    parser.add_argument("--base", default=epoch.BASE,
+                        help="the commit the epoch is compared with (default %(default)s, the start of issue 15; "
+                             "'none': no comparison)")
     parser.add_argument("--only", default=",".join(SECTIONS),
                         help="comma-separated sections to run (default all: %(default)s)")
     args = parser.parse_args(argv)
@@ -63,7 +66,8 @@ def main(argv=None) -> int:
         title, module = SECTIONS[key]
         t0 = time.time()
         try:
-            body, _ = module.section(sizes, args.data_root)
+            extra = {"base": None if args.base.lower() == "none" else args.base} if module is epoch else {}
+            body, _ = module.section(sizes, args.data_root, **extra)
         except Exception as e:  # noqa: BLE001 - one failing measurement must not lose the others
             failed.append(key)
             body = f"**This measurement failed**: {type(e).__name__}: {e}"

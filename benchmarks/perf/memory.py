@@ -14,7 +14,7 @@ from .workload import Sizes
 
 def section(sizes: Sizes, data_root: str) -> tuple[str, list]:
     from benchmarks.bench_memory import run_variant
-    pairs, steps = max(1, sizes.parallel_pairs), max(2, sizes.parallel_steps // 2)
+    pairs, steps = sizes.memory_pairs, sizes.memory_steps
     args = argparse.Namespace(steps=steps, warmup=sizes.warmup, size=sizes.image, batch=sizes.batch)
     runs = {"kept": [], "default": []}
     for pair in range(pairs):

@@ -2,6 +2,7 @@
 VisualDL on, and the step counts of the full run and of ``--quick`` (a smoke run of a few seconds a section)."""
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 
@@ -27,22 +28,27 @@ class Sizes:
     infer_rounds: tuple        # (batch size, rounds) of inference
     epoch_train_images: int | None   # end-to-end epoch: None = the whole Caltech-16 training set
     epoch_eval_images: int | None
+    epoch_pairs: int           # ... pairs of runs, this checkout and the base
+    memory_pairs: int          # freed memory kept: pairs of runs
+    memory_steps: int          # ... timed steps per run
     parallel_pairs: int        # data parallel: pairs of runs
     parallel_steps: int        # ... steps per run (the warm-up ones included)
 
 
-FULL = Sizes(image=112, batch=32, warmup=3, overhead_epochs=3, overhead_steps=20, eval_images=64, ema_rounds=200,
+FULL = Sizes(image=112, batch=32, warmup=3, overhead_epochs=3, overhead_steps=14, eval_images=64, ema_rounds=200,
              save_rounds=30, loader_turns=8, loader_batches=4, infer_image=112, infer_rounds=((1, 60), (16, 15)),
-             epoch_train_images=None, epoch_eval_images=None, parallel_pairs=2, parallel_steps=12)
+             epoch_train_images=None, epoch_eval_images=None, epoch_pairs=2, memory_pairs=2, memory_steps=5,
+             parallel_pairs=2, parallel_steps=10)
 QUICK = Sizes(image=32, batch=8, warmup=1, overhead_epochs=2, overhead_steps=3, eval_images=8, ema_rounds=6,
               save_rounds=3, loader_turns=2, loader_batches=2, infer_image=32, infer_rounds=((1, 3), (16, 2)),
-              epoch_train_images=16, epoch_eval_images=8, parallel_pairs=1, parallel_steps=4)
+              epoch_train_images=24, epoch_eval_images=8, epoch_pairs=1, memory_pairs=1, memory_steps=2,
+              parallel_pairs=1, parallel_steps=4)
 
 
-def caltech_config(sizes: Sizes, output_dir: str, data_root: str = DATA_ROOT, train_images: int | None = None,
-                   eval_images: int | None = None, batch: int | None = None) -> dict:
-    """The Caltech-16 CPU config of MobileNetV2 at ``sizes.image`` px, one epoch, EMA and VisualDL on, silent."""
-    from paddle_tricks.config import load_config
+def caltech_overrides(sizes: Sizes, output_dir: str, data_root: str = DATA_ROOT, train_images: int | None = None,
+                      eval_images: int | None = None, batch: int | None = None) -> list[str]:
+    """``-o`` overrides of the Caltech-16 CPU config: ``sizes.image`` px, one epoch, EMA and VisualDL on, silent.
+    Plain overrides, so that an older checkout of the suite (``epoch --base``) reads them too."""
     overrides = [f"Global.output_dir={output_dir}", "Global.epochs=1", "Global.verbose=0",
                  f"Data.root={data_root}", f"Data.batch_size={batch or sizes.batch}", "EMA.enable=true",
                  "VisualDL.enable=true"]
@@ -50,12 +56,20 @@ def caltech_config(sizes: Sizes, output_dir: str, data_root: str = DATA_ROOT, tr
         overrides.append(f"Data.limit_train={train_images}")
     if eval_images:
         overrides.append(f"Data.limit_eval={eval_images}")
-    cfg = load_config(CONFIG, overrides)
+    from paddle_tricks.config import load_config
+    data = load_config(CONFIG, overrides)["Data"]
     for key in ("train_transforms", "eval_transforms"):
-        for transform in cfg["Data"][key]:
-            if "Resize" in transform:
-                transform["Resize"]["size"] = [sizes.image, sizes.image]
-    return cfg
+        transforms = [{"Resize": {**t["Resize"], "size": [sizes.image, sizes.image]}} if "Resize" in t else t
+                      for t in data[key]]
+        if transforms != data[key]:
+            overrides.append(f"Data.{key}={json.dumps(transforms)}")     # JSON is YAML
+    return overrides
+
+
+def caltech_config(*args, **kwargs) -> dict:
+    """The validated config of ``caltech_overrides(*args, **kwargs)``."""
+    from paddle_tricks.config import load_config
+    return load_config(CONFIG, caltech_overrides(*args, **kwargs))
 
 
 def describe(sizes: Sizes) -> str:
