@@ -22,8 +22,8 @@ def load_cli_config(name: str, overrides: list[str], run_folder: bool = False) -
     """The validated config named by ``-c``: a run folder (when allowed), a file, or a shipped name."""
     from ..config import load_config
     from ..configs import resolve_config
-    from ..infer.run_folder import load_run_config
-    if run_folder and os.path.isdir(name):
+    from ..infer.run_folder import is_run_folder, load_run_config
+    if run_folder and is_run_folder(name):
         return load_run_config(name, overrides)
     return load_config(resolve_config(name), overrides)
 
