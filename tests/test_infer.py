@@ -66,7 +66,7 @@ def test_infer_agrees_with_eval_in_every_runtime(trained, capsys):
         assert main(["export", "-c", str(tmp / "run"), "--format", fmt, "--out", str(folder)]) == 0
         info = json.loads((folder / "deploy.json").read_text())
         assert info["classes"] == sorted(COLOURS) and info["input_shape"] == [3, 24, 24]
-        assert main(["infer", str(eval_dir), "-m", str(folder), "--out", str(tmp / f"{fmt}.csv")]) == 0
+        assert main(["infer", str(eval_dir), "-m", str(folder), "--threads", "1", "--out", str(tmp / f"{fmt}.csv")]) == 0
         assert _top1(tmp / f"{fmt}.csv", eval_dir) == (top1, dygraph)
 
 
@@ -129,6 +129,7 @@ def test_infer_user_errors(trained, tmp_path, capsys):
         (["infer", image, "-m", str(tmp / "run"), "--out", str(tmp_path / "p.txt")], [".csv or .json"]),
         (["infer", image, "-m", str(tmp / "run"), "--out", str(tmp_path / "no" / "p.csv")], ["does not exist"]),
         (["infer", image, "-m", str(tmp / "run"), "-k", "0"], ["--top-k must be a positive integer"]),
+        (["infer", image, "-m", str(tmp / "run"), "--threads", "0"], ["--threads must be a positive integer"]),
     ]
     for argv, needles in cases:
         assert main(argv) == 2, argv

@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--ema", action="store_true", help="use the run's best EMA weights")
     parser.add_argument("-k", "--top-k", type=int, default=5, help="classes shown per image (default 5)")
     parser.add_argument("-b", "--batch-size", type=int, default=32, help="images per batch (default 32)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads of an exported model's runtime (default: every core)")
     parser.add_argument("--out", default=None, help="also write the predictions to a .csv or .json file")
     return parser
 
@@ -35,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
 def infer_main(argv=None) -> int:
     """Print the top-k classes of every image; optionally write them to CSV or JSON."""
     args = _parser().parse_args(argv)
-    check_positive(top_k=args.top_k, batch_size=args.batch_size)
+    check_positive(top_k=args.top_k, batch_size=args.batch_size, threads=args.threads)
     check_output_file(args.out, "--out", (".csv", ".json"))
     if args.override and not args.config:
         raise UserError("-o overrides apply to -c CONFIG; a run or export folder (-m) keeps its own settings")
@@ -47,7 +49,7 @@ def infer_main(argv=None) -> int:
     if args.config:
         classifier = classifier_from_run(load_cli_config(args.config, args.override), args.ema)
     else:
-        classifier = open_classifier(args.model, args.ema)
+        classifier = open_classifier(args.model, args.ema, args.threads)
     print(f"model: {classifier.source}")
     predictions, skipped = classify_images(classifier, images, args.batch_size, args.top_k)
     for p in predictions:

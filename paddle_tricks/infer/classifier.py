@@ -86,8 +86,10 @@ def classifier_from_export(folder: str, threads: int | None = None) -> Classifie
                       info.get("input_size"), os.path.abspath(model))
 
 
-def open_classifier(path: str, ema: bool = False) -> Classifier:
-    """A run folder, an export folder or a file inside an export folder, as a :class:`Classifier`."""
+def open_classifier(path: str, ema: bool = False, threads: int | None = None) -> Classifier:
+    """A run folder, an export folder or a file inside an export folder, as a :class:`Classifier`.
+
+    ``threads``: CPU threads of an exported model's runtime (default: every core)."""
     if os.path.isfile(path):
         path = os.path.dirname(os.path.abspath(path))
     if is_run_folder(path):
@@ -95,6 +97,6 @@ def open_classifier(path: str, ema: bool = False) -> Classifier:
     if os.path.isdir(path):
         if ema:
             raise UserError("--ema applies to a run folder; an export holds the weights it was exported with")
-        return classifier_from_export(path)
+        return classifier_from_export(path, threads)
     raise UserError(f"model not found: {path}; give a run folder (Global.output_dir of a training run) or the "
                     f"folder written by `paddle-tricks export`")
