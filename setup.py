@@ -9,7 +9,8 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["paddle_tricks", "paddle_tricks.*"]),
-    package_data={"paddle_tricks": ["configs/*.yaml", "configs/*/*.yaml", "configs/*/*/*.yaml"]},
+    package_data={"paddle_tricks": ["configs/*.yaml", "configs/*/*.yaml", "configs/*/*/*.yaml",
+                                    "configs/*/*/*/*.yaml"]},
     python_requires=">=3.9",
     install_requires=[
         "numpy>=1.23,<2.4",          # paddle.flops fails under numpy 2.4
