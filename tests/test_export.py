@@ -104,7 +104,8 @@ def _quickstart(tmp_path, size=24):
     path = tmp_path / "qs.yaml"
     path.write_text(f"Global: {{output_dir: {tmp_path / 'run'}, device: cpu}}\n"
                     "Arch: {name: asymmnet_small, num_classes: 16, options: {width_mult: 0.35}}\n"
-                    f"Data: {{dataset: quickstart, options: {{num_per_class: 1, eval_per_class: 1, image_size: {size}}},"
+                    "Data: {dataset: quickstart, options: {num_per_class: 1, eval_per_class: 1, "
+                    f"image_size: {size}}},"
                     " eval_transforms: [Transpose, {Normalize: {mean: [127.5, 127.5, 127.5], std: [64, 64, 64],"
                     " data_format: CHW}}]}\n")
     return str(path)

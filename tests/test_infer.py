@@ -66,7 +66,8 @@ def test_infer_agrees_with_eval_in_every_runtime(trained, capsys):
         assert main(["export", "-c", str(tmp / "run"), "--format", fmt, "--out", str(folder)]) == 0
         info = json.loads((folder / "deploy.json").read_text())
         assert info["classes"] == sorted(COLOURS) and info["input_shape"] == [3, 24, 24]
-        assert main(["infer", str(eval_dir), "-m", str(folder), "--threads", "1", "--out", str(tmp / f"{fmt}.csv")]) == 0
+        out = str(tmp / f"{fmt}.csv")
+        assert main(["infer", str(eval_dir), "-m", str(folder), "--threads", "1", "--out", out]) == 0
         assert _top1(tmp / f"{fmt}.csv", eval_dir) == (top1, dygraph)
 
 

@@ -34,8 +34,8 @@ from ..errors import UserError
 from .plots import CURVES_PNG, MADDS_PNG, plot_accuracy_vs_madds, plot_curves
 from .runs import NotARunError, Run, eval_input_size, read_run, run_labels, trick_summary
 
-__all__ = ["RunSummary", "Report", "summarize_run", "compare_runs", "markdown_table", "common_epoch", "dataset_name", "plot_curves",
-           "plot_accuracy_vs_madds", "machine_info"]
+__all__ = ["RunSummary", "Report", "summarize_run", "compare_runs", "markdown_table", "common_epoch", "dataset_name",
+           "plot_curves", "plot_accuracy_vs_madds", "machine_info"]
 
 
 
