@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 
@@ -55,5 +56,6 @@ def ablate_main(argv=None) -> int:
     command = "paddle-tricks ablate " + shlex.join(sys.argv[1:] if argv is None else argv)
     from ..ablate import ablate
     from ..configs import resolve_config
-    return ablate(resolve_config(args.config), tricks, seeds, args.out, args.override, args.dry_run, confirm,
+    out = os.path.abspath(args.out) if args.out else None   # every path it prints is then in full
+    return ablate(resolve_config(args.config), tricks, seeds, out, args.override, args.dry_run, confirm,
                   args.latency, args.repeats, args.threads, command=command, log=lambda m: print(m, file=sys.stderr))
