@@ -107,6 +107,10 @@ def test_one_command_lists_commands_and_configs(tmp_path):
     names = proc.stdout.splitlines()
     assert proc.returncode == 0 and "quickstart" in names and "caltech16/asymmnet_large" in names
     assert not any(n.rsplit("/", 1)[-1].startswith("_") for n in names)   # bases are not listed
+    proc = pt("configs", "--long", cwd=tmp_path)
+    described = {ln.split()[0]: ln[len(ln.split()[0]):].strip() for ln in proc.stdout.splitlines()[:-1]}
+    assert described["caltech16/asymmnet_large"].startswith("asymmnet_large x1.0 on Caltech-16")
+    assert set(described) == set(names[:-1])
 
 
 def test_shipped_config_by_name_from_another_folder(tmp_path):

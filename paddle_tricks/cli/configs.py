@@ -13,10 +13,13 @@ def configs_main(argv=None) -> int:
     """Print the name of every shipped config, then the folder they are installed in."""
     parser = argparse.ArgumentParser(prog="paddle-tricks configs",
                                      description="List the shipped configs (use a name with -c).")
-    parser.add_argument("--path", action="store_true", help="print the file of each config beside its name")
+    shown = parser.add_mutually_exclusive_group()
+    shown.add_argument("-l", "--long", action="store_true", help="print each config's description beside its name")
+    shown.add_argument("--path", action="store_true", help="print the file of each config beside its name")
     args = parser.parse_args(argv)
-    from ..configs import CONFIG_DIR, list_configs, resolve_config
+    from ..configs import CONFIG_DIR, describe_config, list_configs, resolve_config
     for name in list_configs():
-        print(f"{name:<40} {resolve_config(name)}" if args.path else name)
+        extra = describe_config(name) if args.long else resolve_config(name) if args.path else ""
+        print(f"{name:<36} {extra}" if extra else name)
     print(f"(installed in {CONFIG_DIR}; e.g. paddle-tricks train -c quickstart)")
     return 0

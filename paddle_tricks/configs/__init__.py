@@ -11,7 +11,7 @@ import os
 
 from ..errors import ConfigError
 
-__all__ = ["CONFIG_DIR", "list_configs", "resolve_config"]
+__all__ = ["CONFIG_DIR", "list_configs", "resolve_config", "describe_config"]
 
 CONFIG_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -25,6 +25,17 @@ def list_configs() -> list[str]:
                 rel = os.path.relpath(os.path.join(folder, f), CONFIG_DIR)
                 names.append(rel[:-len(".yaml")].replace(os.sep, "/"))
     return sorted(names)
+
+
+def describe_config(name: str) -> str:
+    """The first comment line of a shipped config (its one-line description), or ``''``."""
+    with open(resolve_config(name), encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#"):
+                return line.lstrip("#").strip()
+            if line.strip():
+                return ""
+    return ""
 
 
 def resolve_config(name: str) -> str:
