@@ -1,0 +1,84 @@
+# Shared by the long-run scripts (caltech16_recipes.sh, fashion_mnist_d2l.sh, ablation_caltech16.sh); source it.
+# A script lists its runs with `plan`, then `run_plan` prints the estimated time and trains them, PARALLEL at a time
+# (default 2, one OpenMP thread each: the 2-core machine). Every run is resumable: `-o Global.resume=auto` continues
+# an interrupted run from its last checkpoint, and a run whose record is already published as finished is skipped,
+# so re-running a script after an interruption picks up where it stopped. Each finished run's text record is
+# published to $RESULTS_DIR/runs/<page>/<name>/ (`paddle-tricks publish`; default docs/results); runs and logs stay
+# in $RUNS_OUT (default output/long_runs/).
+# `bash <script> --estimate` prints the estimate and trains nothing.
+# Data: $PADDLE_TRICKS_SHARED/data (default ../shared/data, the shared folder beside the repository).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+SHARED=${PADDLE_TRICKS_SHARED:-../shared}
+PARALLEL=${PARALLEL:-2}
+RUNS_OUT=${RUNS_OUT:-output/long_runs}
+RESULTS_DIR=${RESULTS_DIR:-docs/results}
+P_PAGE=() P_NAME=() P_MIN=() P_ARGS=()
+ESTIMATE_ONLY=0
+if [ "${1:-}" = --estimate ]; then ESTIMATE_ONLY=1; fi
+
+# plan PAGE NAME CPU_MINUTES ARG...: one run (ARG... are `paddle-tricks train` arguments, -c and -o)
+plan() {
+  P_PAGE+=("$1") P_NAME+=("$2") P_MIN+=("$3")
+  shift 3
+  P_ARGS+=("$(printf '%q ' "$@")")
+}
+
+record_finished() {  # record_finished PAGE NAME
+  grep -qs '"status": "finished"' "$RESULTS_DIR/runs/$1/$2/summary.json"
+}
+
+hours() { awk -v m="$1" 'BEGIN { printf "%.1f h", m / 60 }'; }
+
+print_estimate() {  # the estimate of the planned runs: all of them, and those still to run
+  local i total=0 left=0 todo=0
+  for i in "${!P_NAME[@]}"; do
+    total=$(( total + P_MIN[i] ))
+    if ! record_finished "${P_PAGE[i]}" "${P_NAME[i]}"; then left=$(( left + P_MIN[i] )); todo=$(( todo + 1 )); fi
+  done
+  echo "estimated time: ${#P_NAME[@]} runs, $(hours "$total") of CPU time at 1 thread in all ($(hours $(( total / PARALLEL ))) wall with $PARALLEL parallel runs on an idle machine)"
+  echo "still to run: $todo runs, about $(hours $(( left / PARALLEL ))) wall (estimates from timed steps on a loaded machine: upper bounds)"
+  if [ "$ESTIMATE_ONLY" = 1 ]; then exit 0; fi
+}
+
+train_and_publish() {  # train_and_publish PAGE NAME ARGS: train (resumable), then publish the record
+  local page=$1 name=$2 args=$3
+  local out="$RUNS_OUT/$page/$name"
+  local cmd="OMP_NUM_THREADS=1 python -m paddle_tricks train ${args}-o Global.output_dir=$out -o Global.resume=auto"
+  mkdir -p "$RUNS_OUT/$page"
+  echo "[$(date -u +%H:%M)] start $name (log: $out.log)"
+  if eval "$cmd" >> "$out.log" 2>&1 &&
+     python -m paddle_tricks publish "$out" --page "$page" --name "$name" --command "$cmd" \
+       --results-dir "$RESULTS_DIR"; then
+    echo "[$(date -u +%H:%M)] done $name"
+  else
+    echo "[$(date -u +%H:%M)] FAILED $name: see $out.log" >&2
+    echo "$name" >> "$RUNS_OUT/$page/failed.txt"
+  fi
+}
+
+run_plan() {  # print the estimate, then train every run not yet published as finished, PARALLEL at a time
+  local i
+  print_estimate
+  for i in "${!P_PAGE[@]}"; do rm -f "$RUNS_OUT/${P_PAGE[i]}/failed.txt"; done
+  for i in "${!P_NAME[@]}"; do
+    if record_finished "${P_PAGE[i]}" "${P_NAME[i]}"; then
+      echo "skip ${P_NAME[i]}: $RESULTS_DIR/runs/${P_PAGE[i]}/${P_NAME[i]} is finished"
+      continue
+    fi
+    while (( $(jobs -rp | wc -l) >= PARALLEL )); do wait -n || true; done
+    train_and_publish "${P_PAGE[i]}" "${P_NAME[i]}" "${P_ARGS[i]}" &
+  done
+  wait
+}
+
+finish_pages() {  # finish_pages PAGE...: regenerate each page's tables from its records, say what to commit
+  local page
+  for page in "$@"; do
+    python -m paddle_tricks report --page "$page" --results-dir "$RESULTS_DIR" || echo "the tables of $RESULTS_DIR/$page.md were not regenerated" >&2
+    if [ -s "$RUNS_OUT/$page/failed.txt" ]; then
+      echo "failed runs of $page (rerun this script to retry): $(sort -u "$RUNS_OUT/$page/failed.txt" | tr '\n' ' ')" >&2
+    fi
+    echo "to commit: git add $RESULTS_DIR/runs/$page $RESULTS_DIR/$page.md $RESULTS_DIR/${page}_*.png"
+  done
+}

@@ -1,0 +1,56 @@
+"""benchmarks/long_runs.sh: the runner of the long-run scripts trains, publishes, regenerates, and skips on a rerun."""
+import json
+import os
+import subprocess
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LIB = os.path.join(ROOT, "benchmarks", "long_runs.sh")
+NORM = {"Normalize": {"mean": [127.5] * 3, "std": [64.0] * 3, "data_format": "CHW"}}
+
+
+def tiny_config(path):
+    cfg = {"Global": {"epochs": 2, "seed": 3, "verbose": 0},
+           "Arch": {"name": "asymmnet_small", "num_classes": 16, "options": {"width_mult": 0.35}},
+           "Data": {"dataset": "quickstart", "batch_size": 16,
+                    "options": {"num_per_class": 2, "eval_per_class": 1, "image_size": 32},
+                    "train_transforms": [{"Transpose": {}}, NORM], "eval_transforms": [{"Transpose": {}}, NORM]},
+           "VisualDL": {"enable": False}}
+    path.write_text(yaml.safe_dump(cfg))
+    return str(path)
+
+
+def run_script(tmp_path, body):
+    env = {**os.environ, "RESULTS_DIR": str(tmp_path / "results"), "RUNS_OUT": str(tmp_path / "out")}
+    script = f"source {LIB}\n{body}\n"
+    return subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_runner_trains_publishes_regenerates_and_skips_finished_runs(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "demo.md").write_text("# Demo\n\n<!-- table:demo begin -->\n<!-- table:demo end -->\n")
+    cfg = tiny_config(tmp_path / "tiny.yaml")
+    body = (f"plan demo good 30 -c {cfg}\nplan demo bad 90 -c {cfg} -o Arch.name=no_such_net\n"
+            f"run_plan\nfinish_pages demo")
+    first = run_script(tmp_path, body)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "estimated time: 2 runs, 2.0 h of CPU time at 1 thread in all (1.0 h wall" in first.stdout
+    assert "still to run: 2 runs" in first.stdout
+
+    record = results / "runs" / "demo" / "good"
+    summary = json.loads((record / "summary.json").read_text())
+    assert summary["status"] == "finished" and summary["epochs_done"] == 2
+    assert "Global.resume=auto" in summary["command"] and "OMP_NUM_THREADS=1" in summary["command"]
+    trained = tmp_path / "out" / "demo" / "good"
+    assert (trained / "best.safetensors").is_file() and not list(record.glob("*.safetensors"))
+    assert "FAILED bad" in first.stderr and not (results / "runs" / "demo" / "bad").exists()
+    assert (tmp_path / "out" / "demo" / "failed.txt").read_text().split() == ["bad"]
+    page = (results / "demo.md").read_text()
+    assert "| good |" in page and (results / "demo_top1_per_epoch.png").is_file()
+
+    second = run_script(tmp_path, body)
+    assert "skip good" in second.stdout and "still to run: 1 runs" in second.stdout
+    assert json.loads((record / "summary.json").read_text())["published"] == summary["published"]
+    assert (results / "demo.md").read_text() == page
