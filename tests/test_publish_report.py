@@ -167,3 +167,16 @@ def test_committed_pages_equal_their_records(page):
     assert record_folders(RESULTS, page)
     assert regenerate_page(RESULTS, page, check=True, log=lambda *_: None) is False, \
         f"docs/results/{page}.md differs from its records: run paddle-tricks report --page {page}"
+
+
+def test_an_ablation_page_gets_the_per_trick_table(runs, tmp_path):
+    results = str(tmp_path / "results")
+    page = page_with_markers(results, "abl")
+    publish_run(runs["a"], results, "abl", name="base_s0", log=lambda *_: None)
+    publish_run(runs["b"], results, "abl", name="se_s0", log=lambda *_: None)
+    assert regenerate_page(results, "abl", plots=False, log=lambda *_: None) is True
+    text = open(page, encoding="utf-8").read()
+    base, se = (max(r["eval_top1"] for r in metrics(runs[k])) for k in "ab")
+    row = next(line for line in text.splitlines() if line.startswith("| se |"))
+    assert "Δ vs base (pp)" in text and f"{100 * (se - base):+.2f}" in row
+    assert text.index("| se |") < text.index("| base_s0 |")  # per trick first, then per run
