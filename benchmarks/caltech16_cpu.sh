@@ -2,6 +2,8 @@
 # The CPU reproduction runs of docs/RESULTS.md: MobileNetV2, AsymmNet-L and AsymmNet-S on Caltech-16 at 112 px,
 # 30 epochs, the tutorial's recipe. The three runs go in parallel, one OpenMP thread each (2-core machine),
 # so each run's wall time is about 1.5x what it would be alone.
+# It publishes no record: benchmarks/caltech16_recipes.sh trains these three runs again (same configs and seed)
+# with the improved-recipe comparison and publishes every record (docs/results/runs/caltech16/).
 # Usage: bash benchmarks/caltech16_cpu.sh [CALTECH101_ROOT]   (default ../shared/data/caltech101)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -5,6 +5,8 @@
 #   bash benchmarks/fashion_mnist_cpu.sh short [FASHION_MNIST_ROOT]  # the larger nets: 2000 training / 500 test
 #                                                                    # images, reduced input size, 2 epochs
 #   bash benchmarks/fashion_mnist_cpu.sh plot                        # docs/results/fashion_mnist_curves.png
+# It publishes no record: benchmarks/fashion_mnist_d2l.sh trains the three full runs again and every other net
+# for 10 epochs at a CPU size, and publishes every record (docs/results/runs/fashion_mnist/).
 # (default root ../shared/data/fashion-mnist). One OpenMP thread per run, two runs at a time (2-core machine
 # shared with other jobs). Logs, metrics.jsonl and walltime.txt go to output/fashion_mnist_cpu/.
 set -euo pipefail
