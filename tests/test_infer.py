@@ -156,3 +156,18 @@ def test_infer_on_a_damaged_export(trained, tmp_path, capsys):
     (tmp_path / "onnx" / "deploy.json").write_text('{"format": "tflite"}')
     assert main(["infer", image, "-m", str(tmp_path / "onnx")]) == 2
     _one_error(capsys, "deploy.json lacks one of")
+
+
+def test_infer_out_on_a_full_disk_writes_nothing(trained, tmp_path, capsys, monkeypatch):
+    import errno
+    import paddle_tricks.utils.atomic as atomic
+    tmp, _ = trained
+
+    def full_disk(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "replace", full_disk)
+    image = str(tmp / "data" / "eval" / "red" / "0.png")
+    assert main(["infer", image, "-m", str(tmp / "run"), "--out", str(tmp_path / "p.csv")]) == 2
+    _one_error(capsys, f"could not write {tmp_path / 'p.csv'}", "nothing was written", "choose another --out")
+    assert os.listdir(tmp_path) == []

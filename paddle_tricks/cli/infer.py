@@ -61,11 +61,7 @@ def infer_main(argv=None) -> int:
         raise UserError(f"none of the {len(images)} image(s) could be read (first: {skipped[0][0]})")
     if args.out:
         out = os.path.abspath(args.out)
-        try:
-            write_predictions(predictions, out)
-        except UserError:
-            raise UserError(f"could not write {out}; nothing was written. Check the disk space and the folder's "
-                            f"permissions") from None
+        write_predictions(predictions, out)
         print(f"predictions written to {out}")
     print(f"{len(predictions)} image(s) classified" + (f", {len(skipped)} skipped" if skipped else ""))
     return 0

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import UserError
-from ..utils.atomic import atomic_write_text
 from ..utils.messages import one_line
+from ..utils.paths import write_whole
 from .classifier import Classifier
 
 __all__ = ["Prediction", "classify_images", "write_predictions", "OUTPUT_FORMATS"]
@@ -80,5 +80,4 @@ def _json(predictions: list[Prediction]) -> str:
 
 def write_predictions(predictions: list[Prediction], path: str) -> None:
     """Write ``path`` (``.csv`` or ``.json``, chosen by its suffix) atomically."""
-    text = _json(predictions) if path.lower().endswith(".json") else _csv(predictions)
-    atomic_write_text(text, path)
+    write_whole(_json(predictions) if path.lower().endswith(".json") else _csv(predictions), path)

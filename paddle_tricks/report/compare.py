@@ -31,6 +31,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 
 from ..errors import UserError
+from ..utils.paths import write_whole
 from .plots import CURVES_PNG, MADDS_PNG, plot_accuracy_vs_madds, plot_curves
 from .runs import NotARunError, Run, eval_input_size, read_run, run_labels, trick_summary
 
@@ -389,9 +390,7 @@ def compare_runs(paths: list[str], out_dir: str, latency: bool = True, input_siz
     md += [markdown_table(rows), _notes(rows, skipped, latency, repeats, threads, warnings),
            f"![eval top-1 per epoch]({CURVES_PNG})", "", f"![top-1 against MAdds]({MADDS_PNG})", ""]
     markdown = "\n".join(md)
-    with open(files["markdown"], "w", encoding="utf-8") as f:
-        f.write(markdown)
-    with open(files["json"], "w", encoding="utf-8") as f:
-        json.dump({"generated": now, "machine": machine_info(), "command": command, "skipped": skipped,
-                   "rows": [asdict(r) for r in rows]}, f, indent=1)
+    write_whole(markdown, files["markdown"])
+    write_whole(json.dumps({"generated": now, "machine": machine_info(), "command": command, "skipped": skipped,
+                            "rows": [asdict(r) for r in rows]}, indent=1), files["json"])
     return Report(rows, skipped, markdown, files)

@@ -1,11 +1,11 @@
-"""Checks on a path the user asked a tool to write, made before any work starts."""
+"""Paths the user asked a tool to write: checked before any work starts, written whole or not at all."""
 from __future__ import annotations
 
 import os
 
 from ..errors import UserError
 
-__all__ = ["check_folder_target"]
+__all__ = ["check_folder_target", "write_whole"]
 
 
 def check_folder_target(path: str, option: str) -> str:
@@ -24,3 +24,14 @@ def check_folder_target(path: str, option: str) -> str:
     if probe and not os.path.isdir(probe):
         raise UserError(f"{option} {full} lies under {probe}, which is a file; choose another {option}")
     return full
+
+
+def write_whole(text: str, path: str, option: str = "--out") -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename; a disk or permission error is one
+    ``UserError`` that names the file and says what to do."""
+    from .atomic import atomic_write_text
+    try:
+        atomic_write_text(text, path)
+    except UserError:
+        raise UserError(f"could not write {os.path.abspath(path)} (disk full or no permission); nothing was "
+                        f"written. Free space or choose another {option}") from None
