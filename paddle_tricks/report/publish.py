@@ -114,7 +114,7 @@ def _summary(src: str, command: str | None, log) -> dict:
         "ema_best_top1": row.ema_best_top1, "ema_final_top1": row.ema_final_top1,
         "train_seconds": row.train_seconds, "params": row.params, "madds": row.madds, "input_hw": row.input_hw,
         "problems": row.notes,
-        "run_started": utc_stamp(os.path.getmtime(os.path.join(src, run_files.CONFIG))),
+        "config_written": utc_stamp(os.path.getmtime(os.path.join(src, run_files.CONFIG))),
         "last_epoch_written": utc_stamp(os.path.getmtime(metrics)) if os.path.isfile(metrics) else None,
         "published": utc_stamp(),
         "machine": machine_info() + " (the machine that published the record)",
