@@ -40,6 +40,21 @@ def test_the_predictor_gives_the_dygraph_metrics_for_raw_and_ema_weights(trained
     assert "forward" not in vars(trained.network)            # in dygraph (to_static would replace its forward)
 
 
+def test_training_is_unchanged_by_exporting_each_evaluation(trained, tmp_path):
+    """The same config evaluated in dygraph ends with the same weights and records (up to float rounding)."""
+    cfg = tiny_cfg(tmp_path, Global={"epochs": 1, "eval_backend": "dygraph"},
+                   LR={"name": "Cosine", "warmup_epochs": 0}, VisualDL={"enable": False})
+    reference = Trainer(cfg, log=lambda *_: None)
+    reference.fit()
+    assert not reference.eval_backend.exported
+    a, b = reference.network.state_dict(), trained.network.state_dict()
+    for k in a:
+        assert paddle.equal_all(a[k], b[k]), k
+    got, want = trained.progress.history[-1], reference.progress.history[-1]
+    for k in ("eval_top1", "eval_top5", "ema_top1", "train_loss", "lr"):
+        assert got[k] == pytest.approx(want[k], rel=1e-5), k
+
+
 def test_an_export_failure_falls_back_to_dygraph_with_one_warning(trained, monkeypatch):
     def broken(*_, **__):
         raise RuntimeError("cannot trace this model")
