@@ -123,6 +123,10 @@ def test_report_regenerates_the_marked_block_from_the_records(runs, tmp_path, ca
     best = max(r["eval_top1"] for r in metrics(runs["a"]))
     row = next(line for line in text.splitlines() if line.startswith("| net_s0 |"))
     assert f"{100 * best:.2f} (" in row and "2/2" in row
+    ema_part = text.split("EMA top-1 (%) per epoch")[1]  # only net_s0 kept an EMA
+    assert ema_part.splitlines()[2] == "| Epoch | net_s0 |"
+    assert [f"| {r['epoch']} | {100 * r['ema_top1']:.1f} |" for r in metrics(runs["a"])] == \
+        [line for line in ema_part.splitlines() if line.startswith("| ") and line[2].isdigit()]
     assert os.path.getsize(os.path.join(results, "demo_top1_per_epoch.png")) > 1000
     assert os.path.getsize(os.path.join(results, "demo_top1_vs_madds.png")) > 1000
     # the page now equals what the records give
@@ -157,8 +161,8 @@ def test_report_without_markers_or_records_is_one_error_line(runs, tmp_path, cap
         assert len(err) == 1 and err[0].startswith("error:") and words in err[0], (page, err)
 
 
-COMMITTED = sorted(d for d in os.listdir(os.path.join(RESULTS, "runs"))
-                   if os.path.isdir(os.path.join(RESULTS, "runs", d))) if os.path.isdir(os.path.join(RESULTS, "runs")) else []
+RUNS = os.path.join(RESULTS, "runs")
+COMMITTED = sorted(d for d in os.listdir(RUNS) if os.path.isdir(os.path.join(RUNS, d))) if os.path.isdir(RUNS) else []
 
 
 @pytest.mark.parametrize("page", COMMITTED or [pytest.param(None, marks=pytest.mark.skip("no committed records yet"))])
