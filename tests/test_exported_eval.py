@@ -80,7 +80,8 @@ def test_which_runs_use_the_predictor():
         slow = EvalBackend("auto", "cpu")
         slow.timed(False, 9.0)                                             # slow in dygraph: try the predictor
         assert slow.exported
-        slow.timed(True, predictor_seconds)                                # kept only if faster
+        note = slow.timed(True, predictor_seconds)                         # kept only if faster, and said
+        assert ("the predictor evaluates" if kept else "dygraph evaluates") in note
         assert slow.exported is kept and not slow.auto
         slow.timed(not kept, 1.0)
         assert slow.exported is kept                                       # decided once

@@ -88,15 +88,20 @@ class EvalBackend:
         self.exported = usable and not self.auto
         self.seconds: dict[bool, float] = {}
 
-    def timed(self, exported: bool, seconds: float) -> None:
-        """Note how long an evaluation took; under ``auto`` pick the next backend from it."""
+    def timed(self, exported: bool, seconds: float) -> str | None:
+        """Note how long an evaluation took; under ``auto`` pick the next backend from it. Returns a one-line
+        note when the choice is made."""
         self.seconds.setdefault(exported, seconds)
         if not self.auto:
-            return
+            return None
         if True in self.seconds:                       # tried: keep the faster for the rest of the run
             self.exported, self.auto = self.seconds[True] < self.seconds.get(False, float("inf")), False
-        elif seconds > self.TRY_AFTER_SECONDS:
+            return (f"evaluation: {self.seconds[True]:.1f} s through the exported predictor (export included), "
+                    f"{self.seconds[False]:.1f} s in dygraph: {'the predictor' if self.exported else 'dygraph'} "
+                    f"evaluates from now on (Global.eval_backend)")
+        if seconds > self.TRY_AFTER_SECONDS:
             self.exported = True
+        return None
 
     def failed(self) -> None:
         """The export failed: dygraph from now on."""

@@ -141,7 +141,7 @@ class Trainer:
                 try:
                     logs = evaluate_exported(self.network, self.eval_loader, self.cfg["Arch"]["num_classes"],
                                              bar.on_eval_batch_end)
-                    self.eval_backend.timed(True, time.perf_counter() - started)
+                    self._note(self.eval_backend.timed(True, time.perf_counter() - started))
                     return epoch_metrics(logs)
                 except UserError:
                     raise
@@ -155,8 +155,12 @@ class Trainer:
                     bar.on_eval_end()
                 started = time.perf_counter()
             logs = self.model.evaluate(self.eval_loader, verbose=0, callbacks=[bar])
-            self.eval_backend.timed(False, time.perf_counter() - started)
+            self._note(self.eval_backend.timed(False, time.perf_counter() - started))
             return epoch_metrics(logs)
+
+    def _note(self, message: str | None) -> None:
+        if message and self.main:
+            self.log(message)
 
     def _callbacks(self) -> list:
         g = self.cfg["Global"]
