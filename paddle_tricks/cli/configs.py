@@ -18,8 +18,10 @@ def configs_main(argv=None) -> int:
     shown.add_argument("--path", action="store_true", help="print the file of each config beside its name")
     args = parser.parse_args(argv)
     from ..configs import CONFIG_DIR, describe_config, list_configs, resolve_config
-    for name in list_configs():
+    names = list_configs()
+    width = max(len(n) for n in names)
+    for name in names:
         extra = describe_config(name) if args.long else resolve_config(name) if args.path else ""
-        print(f"{name:<36} {extra}" if extra else name)
+        print(f"{name:<{width}}  {extra}" if extra else name)
     print(f"(installed in {CONFIG_DIR}; e.g. paddle-tricks train -c quickstart)")
     return 0
