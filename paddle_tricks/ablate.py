@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from .engine import run_files
 from .errors import UserError
 
 __all__ = ["Variant", "Job", "discover_variants", "select_variants", "plan", "job_finished", "run_jobs",
@@ -165,6 +166,17 @@ def _env_finding_this_package() -> dict:
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     path = os.environ.get("PYTHONPATH")
     return {**os.environ, "PYTHONPATH": here + (os.pathsep + path if path else "")}
+
+
+def _error_line(log_path: str) -> str:
+    """The ``error:`` line of a failed job's log (its last line if it has none)."""
+    try:
+        with open(log_path, encoding="utf-8", errors="replace") as f:
+            lines = [ln.strip() for ln in f if ln.strip()]
+    except OSError:
+        return "no log"
+    errors = [ln[len("error:"):].strip() for ln in lines if ln.startswith("error:")]
+    return errors[-1] if errors else (lines[-1] if lines else "no output")
 
 
 def run_jobs(jobs: list[Job], log_dir: str, train_cmd: list[str] | None = None, log=print) -> dict[str, str]:
@@ -334,10 +346,12 @@ def ablate(base: str, tricks: list[str] | None = None, seeds: list[int] | None =
             extra = [j for j in extra if j.name not in {k.name for k in jobs}]
             status.update(run_jobs(extra, os.path.join(out, "logs"), train_cmd, log))
             jobs += extra
-    dirs = [j.out_dir for j in jobs if os.path.isdir(j.out_dir)]
+    dirs = [j.out_dir for j in jobs if os.path.isfile(os.path.join(j.out_dir, run_files.METRICS))]
     if not dirs:
-        log("no run folder was written: nothing to compare")
-        return 1
+        first = jobs[0]
+        log_path = os.path.join(out, "logs", f"{first.name}.log")
+        raise UserError(f"every training job failed, so there is nothing to compare; {first.name}: "
+                        f"{_error_line(log_path)} (log: {os.path.abspath(log_path)})")
     title = f"Ablation of {os.path.basename(base)}"
     rep = compare_runs(dirs, report_dir, latency=latency, repeats=repeats, threads=threads, title=title,
                        command=command, log=log)

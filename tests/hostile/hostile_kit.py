@@ -28,15 +28,6 @@ TINY = {
              "train_transforms": [{"Transpose": {}}, NORM], "eval_transforms": [{"Transpose": {}}, NORM]},
     "VisualDL": {"enable": False},
 }
-# the parts of issue 11 that other developers deliver; cases waiting for them are xfail until integration
-WAITS_FOR = {
-    "lock": "issue 11.1: run-folder lock and refusal to overwrite a finished run, H3",
-    "resume": "issue 11.2: exact resume or refusal, H3",
-    "pickle": "issue 11.3: restricted unpickler / safetensors for weights and checkpoints, H3",
-    "cli": "issue 11.4: one error contract for eval/export/compare, H4",
-    "bounds": "issue 11.5: option checks, image_size/width_mult/seed bounds, num_classes 1, H2",
-}
-
 
 @dataclass
 class Outcome:

@@ -9,14 +9,11 @@ import time
 import psutil
 import pytest
 
-from hostile_kit import (ROOT, WAITS_FOR, assert_refused, assert_unchanged, copy_run, run_tool, snapshot,
+from hostile_kit import (ROOT, assert_refused, assert_unchanged, copy_run, run_tool, snapshot,
                          write_config)
 
-LOCK = pytest.mark.xfail(strict=False, reason=WAITS_FOR["lock"])
-RESUME = pytest.mark.xfail(strict=False, reason=WAITS_FOR["resume"])
 
 
-@LOCK
 @pytest.mark.parametrize("override", [None, "LR.base_lr=0.5", "Global.epochs=3"])
 def test_training_again_over_a_finished_run_is_refused(finished_run, tmp_path, capfd, override):
     cfg, run = finished_run
@@ -28,7 +25,6 @@ def test_training_again_over_a_finished_run_is_refused(finished_run, tmp_path, c
     assert_unchanged(before, copy)
 
 
-@RESUME
 @pytest.mark.parametrize("override, key", [
     ("Optimizer.name=AdamW", "Optimizer.name"),
     ("Data.batch_size=8", "Data.batch_size"),
@@ -46,7 +42,6 @@ def test_resume_with_a_result_changing_override_is_refused(finished_run, tmp_pat
     assert_unchanged(before, copy)
 
 
-@RESUME
 def test_resume_in_a_folder_without_checkpoint_says_so(finished_run, tmp_path, capfd):
     cfg, run = finished_run
     copy = copy_run(run, tmp_path / "copy")
@@ -59,15 +54,12 @@ def test_resume_in_a_folder_without_checkpoint_says_so(finished_run, tmp_path, c
     assert_unchanged(before, copy)
 
 
-@RESUME
 def test_resume_in_an_empty_folder_says_so(tmp_path, capfd):
     cfg = write_config(tmp_path / "cfg.yaml", tmp_path / "never_trained")
     assert_refused(run_tool(capfd, "train", "-c", cfg, "--resume"), "checkpoint")
     assert not os.path.exists(tmp_path / "never_trained" / "metrics.jsonl")
 
 
-@pytest.mark.xfail(strict=False, reason=WAITS_FOR["lock"] + ": stale-temp cleanup touches only the suite's "
-                                                           "own temporary files")
 def test_stale_temp_cleanup_keeps_the_users_own_files(tmp_path, capfd):
     out_dir = tmp_path / "run"
     out_dir.mkdir()
@@ -102,7 +94,6 @@ def live_training(tmp_path_factory):
     log.close()
 
 
-@LOCK
 def test_a_second_training_in_a_busy_folder_names_the_holder(live_training, capfd):
     proc, cfg, run = live_training
     line = assert_refused(run_tool(capfd, "train", "-c", cfg, "-o", "Global.epochs=1"))

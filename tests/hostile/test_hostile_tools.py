@@ -5,10 +5,9 @@ import os
 
 import pytest
 
-from hostile_kit import (WAITS_FOR, assert_refused, assert_unchanged, copy_run, run_tool, snapshot,
+from hostile_kit import (assert_refused, assert_unchanged, copy_run, run_tool, snapshot,
                          write_config)
 
-CLI = pytest.mark.xfail(strict=False, reason=WAITS_FOR["cli"])
 
 
 @pytest.fixture
@@ -29,19 +28,16 @@ def a_file(tmp_path):
 
 
 # ----------------------------------------------------------------------------------------------------- eval
-@CLI
 def test_eval_json_into_a_missing_folder(untouched, tmp_path, capfd):
     cfg, _ = untouched
     assert_refused(run_tool(capfd, "eval", "-c", cfg, "--json", tmp_path / "no" / "such" / "m.json"), "m.json")
 
 
-@CLI
 def test_eval_json_under_a_file(untouched, a_file, capfd):
     cfg, _ = untouched
     assert_refused(run_tool(capfd, "eval", "-c", cfg, "--json", a_file / "m.json"), "m.json")
 
 
-@CLI
 def test_eval_json_onto_a_folder(untouched, tmp_path, capfd):
     cfg, _ = untouched
     assert_refused(run_tool(capfd, "eval", "-c", cfg, "--json", tmp_path))
@@ -53,19 +49,16 @@ def test_eval_ema_weights_that_the_run_does_not_have(untouched, capfd):
 
 
 # --------------------------------------------------------------------------------------------------- export
-@CLI
 def test_export_onto_an_existing_file(untouched, a_file, capfd):
     cfg, _ = untouched
     assert_refused(run_tool(capfd, "export", "-c", cfg, "--out", a_file), "a_file")
 
 
-@CLI
 def test_export_under_a_file(untouched, a_file, capfd):
     cfg, _ = untouched
     assert_refused(run_tool(capfd, "export", "-c", cfg, "--out", a_file / "exp"))
 
 
-@CLI
 @pytest.mark.parametrize("flag, value", [("--in-channels", 4), ("--in-channels", 0), ("--input-size", 0),
                                          ("--input-size", -32), ("--samples", -1)])
 def test_export_bad_numbers(untouched, tmp_path, capfd, flag, value):
@@ -119,7 +112,6 @@ def test_compare_a_run_with_a_damaged_config(finished_run, tmp_path, capfd):
     assert_noted_or_refused(out, "config.yaml")
 
 
-@CLI
 def test_compare_out_under_a_file(untouched, a_file, capfd):
     _, run = untouched
     assert_refused(run_tool(capfd, "compare", run, "--out", a_file / "cmp", "--no-latency"))
@@ -136,7 +128,6 @@ def test_compare_something_that_is_not_a_run(tmp_path, capfd, what):
     assert not (tmp_path / "cmp").exists()
 
 
-@CLI
 @pytest.mark.parametrize("flag, value", [("--repeats", -1), ("--repeats", 0), ("--input-size", 0),
                                          ("--threads", 0)])
 def test_compare_bad_numbers(untouched, tmp_path, capfd, flag, value):

@@ -5,10 +5,9 @@ import pickle
 
 import pytest
 
-from hostile_kit import (WAITS_FOR, RunsCode, assert_refused, assert_unchanged, copy_run, legacy_checkpoint,
+from hostile_kit import (RunsCode, assert_refused, assert_unchanged, copy_run, legacy_checkpoint,
                          run_tool, snapshot, write_config, write_malicious_pickle)
 
-PICKLE = pytest.mark.xfail(strict=False, reason=WAITS_FOR["pickle"])
 
 
 class RunsExec:
@@ -37,7 +36,6 @@ def marker(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------- code in pickles
-@PICKLE
 @pytest.mark.parametrize("inside", ["weights", "checkpoint"])
 def test_eval_weights_that_run_code(finished_run, tmp_path, capfd, marker, inside):
     cfg, run = finished_run
@@ -49,7 +47,6 @@ def test_eval_weights_that_run_code(finished_run, tmp_path, capfd, marker, insid
     assert_unchanged(before, run)
 
 
-@PICKLE
 def test_eval_exec_gadget(finished_run, tmp_path, capfd, marker):
     cfg, run = finished_run
     with open(tmp_path / "evil.pdparams", "wb") as f:
@@ -59,7 +56,6 @@ def test_eval_exec_gadget(finished_run, tmp_path, capfd, marker):
     assert_refused(out, "evil.pdparams")
 
 
-@PICKLE
 def test_eval_default_weights_of_the_run_replaced(finished_run, tmp_path, capfd, marker):
     cfg, run = finished_run
     copy = copy_run(run, tmp_path / "copy")
@@ -70,7 +66,6 @@ def test_eval_default_weights_of_the_run_replaced(finished_run, tmp_path, capfd,
     assert_refused(out)
 
 
-@PICKLE
 def test_resume_from_a_checkpoint_that_runs_code(finished_run, tmp_path, capfd, marker):
     cfg, run = finished_run
     copy = copy_run(run, tmp_path / "copy")
@@ -83,7 +78,6 @@ def test_resume_from_a_checkpoint_that_runs_code(finished_run, tmp_path, capfd, 
     assert_unchanged(before, copy)
 
 
-@PICKLE
 def test_resume_from_an_explicit_malicious_file(finished_run, tmp_path, capfd, marker):
     cfg, run = finished_run
     copy = copy_run(run, tmp_path / "copy")
@@ -95,7 +89,6 @@ def test_resume_from_an_explicit_malicious_file(finished_run, tmp_path, capfd, m
     assert_unchanged(before, copy)
 
 
-@PICKLE
 def test_pretrained_weights_that_run_code(tmp_path, capfd, marker):
     evil = write_malicious_pickle(tmp_path / "evil.pdparams", marker)
     cfg = write_config(tmp_path / "cfg.yaml", tmp_path / "run", Arch={"pretrained": evil})
@@ -104,7 +97,6 @@ def test_pretrained_weights_that_run_code(tmp_path, capfd, marker):
     assert_refused(out, "evil.pdparams")
 
 
-@PICKLE
 def test_export_weights_that_run_code(finished_run, tmp_path, capfd, marker):
     cfg, run = finished_run
     before = snapshot(run)
@@ -116,7 +108,6 @@ def test_export_weights_that_run_code(finished_run, tmp_path, capfd, marker):
     assert_unchanged(before, run)
 
 
-@PICKLE
 def test_compare_a_run_whose_weights_run_code(finished_run, tmp_path, capfd, marker):
     """compare may report the run without the measurements that need its weights, if it says why."""
     _, run = finished_run
@@ -131,8 +122,6 @@ def test_compare_a_run_whose_weights_run_code(finished_run, tmp_path, capfd, mar
         assert_refused(out)
 
 
-@pytest.mark.xfail(strict=False, reason="issue 11.4: one error contract for ablate (exit 1 and no error: line "
-                                       "when every job fails)")
 def test_ablate_with_pretrained_weights_that_run_code(tmp_path, capfd, marker):
     evil = write_malicious_pickle(tmp_path / "evil.pdparams", marker)
     base = write_config(tmp_path / "abl" / "base_tiny.yaml", tmp_path / "unused")
@@ -162,7 +151,6 @@ CRAFTED = {
 }
 
 
-@pytest.mark.xfail(strict=False, reason=WAITS_FOR["cli"] + "; " + WAITS_FOR["resume"])
 @pytest.mark.parametrize("kind", sorted(CRAFTED))
 def test_resume_from_a_crafted_checkpoint(finished_run, tmp_path, capfd, kind):
     cfg, run = finished_run
@@ -201,8 +189,7 @@ def damaged(kind, tmp_path, run):
 
 
 DAMAGED = ["missing", "folder", "empty", "text", "truncated",
-           pytest.param("not_a_dict", marks=pytest.mark.xfail(strict=False, reason=WAITS_FOR["pickle"]
-                                                               + ": a weights file that is not a mapping"))]
+           "not_a_dict"]
 
 
 @pytest.mark.parametrize("kind", DAMAGED)
