@@ -235,6 +235,7 @@ class Trainer:
             self.log(f"removed {len(stale)} temporary file(s) of a save that was interrupted: "
                      + ", ".join(os.path.basename(f) for f in stale))
         dump_config(self.cfg, os.path.join(self.out, run_files.CONFIG))
+        self.log(f"run folder: {os.path.abspath(self.out)} (config, metrics, checkpoints, best weights, logs)")
         classes = self.classes or range(self.cfg["Arch"]["num_classes"])
         write_json([str(c) for c in classes], os.path.join(self.out, run_files.CLASSES))
 
@@ -251,5 +252,5 @@ class Trainer:
                    + (f", top-{topk[len(prefix) + 4:]} {last[topk]:.4f}" if topk else "")
                    + (f"; EMA top-1 {last['ema_top1']:.4f}" if prefix == "eval" and "ema_top1" in last else "")
                    + f"; best {best['value']:.4f} at epoch {best['epoch']} "
-                     f"-> {os.path.join(self.out, run_files.BEST)}")
+                     f"-> {run_files.run_file(self.out, run_files.BEST)}")
         return {"final": last, "best": best, "epochs": len(history), "message": msg, "output_dir": self.out}
