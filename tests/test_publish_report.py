@@ -123,6 +123,10 @@ def test_report_regenerates_the_marked_block_from_the_records(runs, tmp_path, ca
     best = max(r["eval_top1"] for r in metrics(runs["a"]))
     row = next(line for line in text.splitlines() if line.startswith("| net_s0 |"))
     assert f"{100 * best:.2f} (" in row and "2/2" in row
+    best_b = max(r["eval_top1"] for r in metrics(runs["b"]))
+    per_config = next(line for line in text.splitlines() if line.startswith("| net |"))  # net_s0 and net_s1
+    assert f"| 2 | {100 * best:.2f} (s0), {100 * best_b:.2f} (s1) | {50 * (best + best_b):.2f} |" in per_config
+    assert text.index("| net |") < text.index("| net_s0 |")
     ema_part = text.split("EMA top-1 (%) per epoch")[1]  # only net_s0 kept an EMA
     assert ema_part.splitlines()[2] == "| Epoch | net_s0 |"
     assert [f"| {r['epoch']} | {100 * r['ema_top1']:.1f} |" for r in metrics(runs["a"])] == \
