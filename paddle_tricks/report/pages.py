@@ -11,8 +11,8 @@ The generated part of ``docs/results/<page>.md`` sits between two marker lines::
 weights, left out), the eval top-1 of every record per epoch (and the EMA top-1 of those with an EMA), and for an
 ablation (records named ``<variant>_s<seed>`` with a ``base``), or for records of several seeds, the per-variant
 table of :func:`paddle_tricks.ablate.ablation_table` (mean over seeds). The two plots go beside the page as
-``<page>_top1_per_epoch.png`` and ``<page>_top1_vs_madds.png``. The block holds no date, so the same records always give the same text; the
-command is ``paddle-tricks report --page NAME`` (:mod:`paddle_tricks.cli.report`).
+``<page>_top1_per_epoch.png`` and ``<page>_top1_vs_madds.png``. The block holds no date, so the same records
+always give the same text; the command is ``paddle-tricks report --page NAME`` (:mod:`paddle_tricks.cli.report`).
 """
 from __future__ import annotations
 
