@@ -240,7 +240,7 @@ def ablation_table(rows, base_name: str = BASE_NAME) -> str:
         rows: :class:`paddle_tricks.report.compare.RunSummary` rows labelled ``<variant>_s<seed>``.
         base_name: the variant the differences refer to.
     """
-    from .report.compare import _count, _duration as _dur
+    from .report.compare import format_count, format_seconds
     groups: dict[str, list] = {}
     for r in rows:
         name = _variant_of(r.label)
@@ -267,8 +267,8 @@ def ablation_table(rows, base_name: str = BASE_NAME) -> str:
         lat = [r.latency_ms for r in ok if r.latency_ms is not None]
         times = [r.train_seconds for r in ok if r.train_seconds]
         cells = [n, first.tricks, str(len(ok)), per_seed, "-" if mean is None else f"{100 * mean:.2f}", delta,
-                 f"{100 * _mean(fin):.2f}" if fin else "-", _count(first.params), _count(first.madds),
-                 f"{_mean(lat):.2f}" if lat else "-", _dur(_mean(times)) if times else "-"]
+                 f"{100 * _mean(fin):.2f}" if fin else "-", format_count(first.params), format_count(first.madds),
+                 f"{_mean(lat):.2f}" if lat else "-", format_seconds(_mean(times)) if times else "-"]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     text = "\n".join(lines) + "\n"
     if len(base) > 1:

@@ -17,5 +17,9 @@ class DataError(UserError):
     """A missing or unusable dataset."""
 
 
+class ExportError(UserError):
+    """The network could not be exported, or the saved model does not reproduce the dygraph output."""
+
+
 class CheckpointError(UserError):
     """A missing checkpoint, or one that does not fit the model."""

@@ -19,17 +19,13 @@ import numpy as np
 import paddle
 import paddle.nn as nn
 
-from ..errors import UserError
+from ..errors import ExportError
 from ..infer.backends import OnnxBackend, PaddleInferenceBackend
 from ..utils.messages import one_line
 
 __all__ = ["ExportError", "ExportResult", "export_network", "FORMATS"]
 
 FORMATS = ("paddle", "onnx")
-
-
-class ExportError(UserError):
-    """The network could not be exported, or the saved model does not reproduce the dygraph output."""
 
 
 @dataclass

@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 
+from ..errors import ExportError
 from ..infer.backends import require_onnx
 from ..utils.messages import one_line
 
@@ -54,7 +55,6 @@ def paddle_to_onnx(prefix: str, onnx_path: str, opset: int = OPSET) -> None:
         paddle_tricks.export.ExportError: ``paddle2onnx`` could not convert the program.
         UserError: ``paddle2onnx`` or ``onnxruntime`` is not installed.
     """
-    from .network import ExportError
     require_onnx()
     import logging
 

@@ -51,7 +51,7 @@ def _check_init(init: str) -> None:
         raise ValueError(f"unknown init '{init}'; choose 'xavier' or 'default'")
 
 
-def _apply_init(model: nn.Layer, init: str) -> nn.Layer:
+def apply_init(model: nn.Layer, init: str) -> nn.Layer:
     _check_init(init)
     return init_xavier(model) if init == "xavier" else model
 
@@ -83,7 +83,7 @@ def lenet(num_classes: int = 10, in_channels: int = 1, input_size: int = 28, ini
         nn.Linear(16 * s * s, 120), nn.Sigmoid(),
         nn.Linear(120, 84), nn.Sigmoid(),
         nn.Linear(84, num_classes))
-    return _apply_init(net, init)
+    return apply_init(net, init)
 
 
 @register_model(d2l_cfg(28, min_input_size=28))
@@ -118,7 +118,7 @@ def lenet_bn(num_classes: int = 10, in_channels: int = 1, input_size: int = 28, 
         nn.Linear(16 * s * s, 120), norm(120, 1), nn.Sigmoid(),
         nn.Linear(120, 84), norm(84, 1), nn.Sigmoid(),
         nn.Linear(84, num_classes))
-    return _apply_init(net, init)
+    return apply_init(net, init)
 
 
 # --------------------------------------------------------------------------------------------- AlexNet
@@ -147,7 +147,7 @@ def alexnet(num_classes: int = 10, in_channels: int = 1, input_size: int = 224, 
         nn.Linear(256 * s * s, 4096), nn.ReLU(), nn.Dropout(dropout),
         nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(dropout),
         nn.Linear(4096, num_classes))
-    return _apply_init(net, init)
+    return apply_init(net, init)
 
 
 # ------------------------------------------------------------------------------------------------- VGG
@@ -206,7 +206,7 @@ def vgg(conv_arch: Sequence[tuple[int, int]], num_classes: int = 10, in_channels
         nn.Linear(c * s * s, hidden), nn.ReLU(), nn.Dropout(dropout),
         nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(dropout),
         nn.Linear(hidden, num_classes))
-    return _apply_init(net, init)
+    return apply_init(net, init)
 
 
 @register_model(d2l_cfg(224), options_from=(vgg,))
@@ -264,7 +264,7 @@ def nin(num_classes: int = 10, in_channels: int = 1, dropout: float = 0.5, init:
         nn.Dropout(dropout),
         nin_block(384, num_classes, 3, 1, 1),
         nn.AdaptiveAvgPool2D(1), nn.Flatten())
-    return _apply_init(net, init)
+    return apply_init(net, init)
 
 
 # ------------------------------------------------------------------------------------------- GoogLeNet
@@ -322,4 +322,4 @@ def googlenet(num_classes: int = 10, in_channels: int = 1, init: str = "xavier")
                        Inception(832, 384, (192, 384), (48, 128), 128),
                        nn.AdaptiveAvgPool2D(1), nn.Flatten())
     net = nn.Sequential(b1, b2, b3, b4, b5, nn.Linear(1024, num_classes))
-    return _apply_init(net, init)
+    return apply_init(net, init)

@@ -21,7 +21,7 @@ import paddle
 import paddle.nn as nn
 
 from ..layers.conv_bn import ConvBNAct
-from .classic import _apply_init
+from .classic import apply_init
 from .registry import d2l_cfg, register_model
 
 __all__ = ["Residual", "D2LDenseBlock"]
@@ -84,7 +84,7 @@ def resnet18_d2l(num_classes: int = 10, in_channels: int = 1, init: str = "xavie
         _resnet_stage(128, 256, 2),
         _resnet_stage(256, 512, 2),
         nn.AdaptiveAvgPool2D(1), nn.Flatten(), nn.Linear(512, num_classes))
-    return _apply_init(net, init)
+    return apply_init(net, init)
 
 
 def _conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
@@ -142,4 +142,4 @@ def densenet_d2l(num_classes: int = 10, in_channels: int = 1, growth_rate: int =
     net = nn.Sequential(
         _stem(in_channels), *blocks,
         nn.BatchNorm2D(c), nn.ReLU(), nn.AdaptiveAvgPool2D(1), nn.Flatten(), nn.Linear(c, num_classes))
-    return _apply_init(net, init)
+    return apply_init(net, init)

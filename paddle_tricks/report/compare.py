@@ -222,7 +222,7 @@ def _pct(v: float | None) -> str:
     return "-" if v is None else f"{100 * v:.2f}"
 
 
-def _count(v: int | None) -> str:
+def format_count(v: int | None) -> str:
     if v is None:
         return "-"
     if v >= 1e9:
@@ -232,7 +232,7 @@ def _count(v: int | None) -> str:
     return f"{v / 1e3:.1f}K"
 
 
-def _duration(s: float | None) -> str:
+def format_seconds(s: float | None) -> str:
     if s is None:
         return "-"
     s = int(round(s))
@@ -259,12 +259,12 @@ def markdown_table(rows: list[RunSummary]) -> str:
         final_k = _pct(r.final_topk) + (f" (top-{r.topk})" if r.topk and len(ks) > 1 else "")
         size = "" if not r.input_hw else f" ({r.input_hw[0]}px)" if r.input_hw[0] == r.input_hw[1] \
             else f" ({r.input_hw[0]}x{r.input_hw[1]})"
-        madds = "-" if r.madds is None else _count(r.madds) + size
+        madds = "-" if r.madds is None else format_count(r.madds) + size
         lat = "-" if r.latency_ms is None else f"{r.latency_ms:.2f}"
         planned = "?" if r.epochs_planned is None else str(r.epochs_planned)
         epochs = f"{r.epochs_done}/{planned}" + ("" if r.status == "finished" else f" ({r.status})")
         cells = [r.label, r.model or "?", r.tricks, best, _pct(r.final_top1), final_k, _pct(r.ema_best_top1),
-                 _count(r.params), madds, lat, _duration(r.train_seconds), epochs, r.dataset or "?"]
+                 format_count(r.params), madds, lat, format_seconds(r.train_seconds), epochs, r.dataset or "?"]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
