@@ -141,3 +141,19 @@ def test_a_legacy_checkpoint_that_runs_code_is_refused(finished, tmp_path, capsy
     err = one_error(capsys.readouterr().err)
     assert not marker.exists()
     assert f"refused to load {os.path.join(run, run_files.LEGACY_CHECKPOINT)}: it asks for posix.system" in err
+
+
+def test_a_run_saved_before_a_config_key_existed_still_resumes(finished, tmp_path, capsys):
+    """A key added to the schema later takes its default on resume; it is not a change of the run's result."""
+    run, cfg = copy_of(finished, tmp_path)
+    path = os.path.join(run, run_files.CHECKPOINT)
+    ckpt = read_state(path)
+    del ckpt["config"]["EMA"]["interval"], ckpt["config"]["Global"]["eval_interval"]    # as an older version saved it
+    write_state(ckpt, path)
+    capsys.readouterr()
+    assert train_main(["-c", cfg, "-o", f"Global.output_dir={run}", "--resume", "-o", "Global.epochs=2"]) == 0
+    assert "after epoch 1" in capsys.readouterr().out
+    assert latest(tmp_path / "run")["epoch"] == 2
+    # a real difference is still refused
+    assert train_main(["-c", cfg, "-o", f"Global.output_dir={run}", "--resume", "-o", "EMA.interval=3"]) == 2
+    assert "EMA.interval: 1 -> 3" in one_error(capsys.readouterr().err)

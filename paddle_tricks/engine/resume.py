@@ -49,6 +49,8 @@ def resumed_config(saved: dict, overrides: list[str], output_dir: str, epochs_do
         log: where the notices go.
     """
     try:
+        # keys added to the schema since the run was saved take their defaults, which keep the old behaviour
+        saved = validate(copy.deepcopy(saved))
         cfg = validate(apply_overrides(copy.deepcopy(saved), parse_overrides(overrides)))
     except ConfigError as e:
         raise ConfigError(f"--resume: the run's saved config with the -o overrides is not valid: {e}") from None
