@@ -90,3 +90,9 @@ def test_a_label_out_of_range_is_refused_with_its_index(tmp_path):
             continue
         with pytest.raises(DataError, match=r"2 label\(s\) outside 0-9 \(first: 10 at index 1\)"):
             FashionMNIST(tmp_path, "test")
+
+
+def test_a_missing_folder_names_the_command_that_prepares_it(tmp_path):
+    from paddle_tricks.data.fashion_mnist import build_fashion_mnist
+    with pytest.raises(DataError, match=r"not found at .*nowhere: .*`paddle-tricks prepare-data fashion_mnist"):
+        build_fashion_mnist(str(tmp_path / "nowhere"), {}, None, None, 0)

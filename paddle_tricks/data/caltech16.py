@@ -55,9 +55,10 @@ def find_caltech101_root(path: str) -> str:
     """The folder that holds the Caltech-101 class folders, given that folder, a parent of
     ``101_ObjectCategories``, or an archive (.zip / .tar.gz), which is extracted beside itself."""
     if not path or not os.path.exists(path):
-        raise DataError(f"Caltech-101 not found at '{path}'. Point Data.root at the folder of class folders "
-                        f"(101_ObjectCategories) or at the official archive; "
-                        f"`python tools/prepare_data.py caltech16 --download` fetches it when online")
+        where = os.path.abspath(path) if path else "(Data.root is not set)"
+        raise DataError(f"Caltech-101 not found at {where}: `paddle-tricks prepare-data caltech16 --source "
+                        f"FOLDER_OR_ARCHIVE` puts it there (--download fetches the official archive when online), "
+                        f"or point Data.root at the folder of class folders (101_ObjectCategories) or the archive")
     if os.path.isfile(path):
         return find_caltech101_root(_extract(path))
     sub = os.path.join(path, "101_ObjectCategories")

@@ -143,6 +143,8 @@ class FashionMNIST(paddle.io.Dataset):
 def build_fashion_mnist(root, options: dict, train_transform, eval_transform, seed: int):
     """The Fashion-MNIST train and test splits from the folder ``root``; no options."""
     if not root or not os.path.isdir(root):
-        raise DataError(f"Fashion-MNIST folder '{root}' not found: set Data.root to the folder holding the "
-                        f"four *-ubyte.gz files")
+        where = os.path.abspath(root) if root else "(Data.root is not set)"
+        raise DataError(f"Fashion-MNIST not found at {where}: put the four *-ubyte.gz files there with "
+                        f"`paddle-tricks prepare-data fashion_mnist --source FOLDER` (or --download when online), "
+                        f"or set Data.root to the folder holding them")
     return FashionMNIST(root, "train", train_transform), FashionMNIST(root, "test", eval_transform)
