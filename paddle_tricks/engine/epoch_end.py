@@ -11,7 +11,6 @@ import os
 import time
 
 import numpy as np
-import paddle
 from paddle.callbacks import Callback
 
 from ..utils.atomic import atomic_write_text
@@ -52,8 +51,7 @@ class EpochEnd(Callback):
         record.update({f"train_{k}": v for k, v in epoch_metrics(train_logs).items()})
         speed = getattr(t, "train_progress", None)
         if speed is not None and speed.images:
-            # all processes step together: the run's throughput is this process's times their number
-            record["train_images_per_s"] = round(speed.images_per_s * paddle.distributed.get_world_size(), 2)
+            record["train_images_per_s"] = round(speed.images_per_s, 2)   # hapi's batch_size counts all ranks
         if t.amp_counter is not None:
             record["amp_skipped_steps"] = t.amp_counter.epoch_skipped
             scale = t.amp_counter.loss_scale()
