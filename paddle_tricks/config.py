@@ -52,9 +52,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                "on a CPU with one process, the predictor when a dygraph evaluation takes over 5 s "
                                "and the predictor proves faster (engine.exported_eval)"),
         "eval_weights": choice("both", ["both", "ema", "raw"],
-                               "weights evaluated when EMA is on: both (raw and EMA), ema or raw only; each "
-                               "evaluation is a pass over the eval set. The best checkpoint follows the EMA "
-                               "top-1 unless only raw is evaluated"),
+                               "weights evaluated when EMA is on: both (raw and EMA; compare and report read the "
+                               "raw eval_top1), ema or raw only (one pass over the eval set instead of two). The "
+                               "best checkpoint follows the EMA top-1 unless only raw is evaluated"),
         "log_freq": pos_int(10, "progress-bar update every N steps"),
         "resume": string(None, "null, 'auto' (resume if a checkpoint exists) or a checkpoint path", optional=True),
         "verbose": choice(1, [0, 1, 2], "0 silent, 1 progress bar, 2 one line per log step"),
