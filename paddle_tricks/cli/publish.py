@@ -9,6 +9,7 @@ regenerates the page's tables from its records.
 from __future__ import annotations
 
 import argparse
+import os
 
 from ..utils.console import quiet, user_errors
 
@@ -35,5 +36,5 @@ def publish_main(argv=None) -> int:
     from ..report.publish import publish_run
     done = publish_run(args.run, args.results_dir, args.page, name=args.name, force=args.force,
                        command=args.command, log=lambda *_: None)
-    print(f"{done.action}: {done.path} ({done.status})")
+    print(f"{done.action}: {os.path.abspath(done.path)} ({done.status})")
     return 0

@@ -35,7 +35,7 @@ def report_main(argv=None) -> int:
     for page in args.page:
         changed = regenerate_page(args.results_dir, page, plots=args.plots and not args.check, check=args.check,
                                   log=lambda *_: None)
-        path = os.path.join(args.results_dir, f"{page}.md")
+        path = os.path.abspath(os.path.join(args.results_dir, f"{page}.md"))
         if args.check:
             print(f"{path}: {'out of date' if changed else 'up to date'}")
             stale += [path] if changed else []
