@@ -21,6 +21,7 @@ import numpy as np
 import paddle
 
 from ..infer.backends import PaddleInferenceBackend
+from ..utils.cpu_threads import wanted_threads
 from .metrics import MeanCrossEntropy
 
 __all__ = ["EvalBackend", "export_for_eval", "evaluate_exported"]
@@ -35,7 +36,8 @@ def export_for_eval(network: paddle.nn.Layer, image_shape: list[int], folder: st
     spec = [paddle.static.InputSpec([None, *image_shape], "float32", name="images")]
     prefix = os.path.join(folder, "model")
     paddle.jit.save(paddle.jit.to_static(frozen, input_spec=spec, full_graph=True), prefix, input_spec=spec)
-    return PaddleInferenceBackend(prefix, threads=threads)
+    # the predictor sets the process's math threads: keep the count the training runs with
+    return PaddleInferenceBackend(prefix, threads=threads or wanted_threads())
 
 
 def evaluate_exported(network: paddle.nn.Layer, loader, num_classes: int, on_batch=None) -> dict:
