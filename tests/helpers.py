@@ -18,3 +18,13 @@ def assert_export_roundtrip(layer: nn.Layer, x, tmp_path, dynamic_hw: bool = Fal
     loaded = paddle.jit.load(path)
     loaded.eval()
     np.testing.assert_allclose(loaded(x).numpy(), ref, rtol=1e-5, atol=atol)
+
+
+def assert_one_error(capsys, *needles) -> str:
+    """The captured stderr holds exactly one ``error:`` line, no traceback, and each of ``needles``."""
+    err = capsys.readouterr().err
+    errors = [ln for ln in err.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in err, err
+    for n in needles:
+        assert n in errors[0], errors[0]
+    return errors[0]

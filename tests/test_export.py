@@ -12,6 +12,7 @@ from paddle_tricks.models import build_network
 from paddle_tricks.cli.export import export_main
 from paddle_tricks.export import ExportError, export_network
 from paddle_tricks.models import create_model
+from helpers import assert_one_error
 from helpers import randomise_bn as _randomise_bn
 
 
@@ -111,14 +112,6 @@ def _quickstart(tmp_path, size=24):
     return str(path)
 
 
-def _one_error(capsys, *needles):
-    err = capsys.readouterr().err
-    errors = [ln for ln in err.splitlines() if ln.startswith("error:")]
-    assert len(errors) == 1 and "Traceback" not in err, err
-    for n in needles:
-        assert n in errors[0], errors[0]
-
-
 def test_onnx_export_matches_dygraph(tmp_path):
     import onnxruntime as ort
     net = build_network(load_config(_config(tmp_path)))          # ACNet ResNet-18
@@ -165,7 +158,7 @@ def test_export_cli_error_contract(tmp_path, capsys):
     ]
     for args, needles in cases:
         assert export_main(["-c", cfg] + args) == 2, args
-        _one_error(capsys, *needles)
+        assert_one_error(capsys, *needles)
     assert (tmp_path / "a_file").read_text() == "keep me" and os.listdir(tmp_path / "other") == ["notes.txt"]
     assert not (tmp_path / "e").exists()
 
@@ -175,7 +168,7 @@ def test_export_cli_in_channels_without_eval_images(tmp_path, capsys):
     cfg = _config(tmp_path, tricks="{input_size: 16}")
     assert export_main(["-c", cfg, "-o", "Data.dataset=folder", "-o", f"Data.root={tmp_path / 'none'}",
                         "--in-channels", "4", "--input-size", "16", "--out", str(tmp_path / "e")]) == 2
-    _one_error(capsys, "does not accept inputs of shape [N, 4, 16, 16]")
+    assert_one_error(capsys, "does not accept inputs of shape [N, 4, 16, 16]")
     assert not (tmp_path / "e").exists() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
@@ -190,7 +183,7 @@ def test_export_on_a_full_disk_leaves_nothing(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(paddle.jit, "save", full_disk_save)
     out = tmp_path / "exp"
     assert export_main(["-c", _quickstart(tmp_path), "--out", str(out)]) == 2
-    _one_error(capsys, f"could not write the export to {out}", "No space left", "nothing was written")
+    assert_one_error(capsys, f"could not write the export to {out}", "No space left", "nothing was written")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["qs.yaml"]
 
 
@@ -199,5 +192,5 @@ def test_onnx_without_its_packages_says_how_to_install(tmp_path, capsys, monkeyp
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a))
     assert export_main(["-c", _quickstart(tmp_path), "--format", "onnx", "--out", str(tmp_path / "e")]) == 2
-    _one_error(capsys, "--format onnx needs onnxruntime", "pip install 'paddle_tricks[onnx]'")
+    assert_one_error(capsys, "--format onnx needs onnxruntime", "pip install 'paddle_tricks[onnx]'")
     assert not (tmp_path / "e").exists()

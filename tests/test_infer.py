@@ -12,6 +12,7 @@ from paddle_tricks.cli import main
 from paddle_tricks.engine import run_files
 from paddle_tricks.errors import UserError
 from paddle_tricks.infer.sources import collect_images
+from helpers import assert_one_error
 
 NORM = {"Normalize": {"mean": [127.5] * 3, "std": [64.0] * 3, "data_format": "CHW"}}
 COLOURS = {"red": (220, 40, 40), "green": (40, 180, 60), "blue": (40, 70, 220), "grey": (128, 128, 128)}
@@ -108,14 +109,6 @@ def test_sources_file_folder_glob_and_list(tmp_path):
         collect_images([str(tmp_path / "bad.txt")])
 
 
-def _one_error(capsys, *needles):
-    err = capsys.readouterr().err
-    errors = [ln for ln in err.splitlines() if ln.startswith("error:")]
-    assert len(errors) == 1 and "Traceback" not in err, err
-    for n in needles:
-        assert n in errors[0], errors[0]
-
-
 def test_infer_user_errors(trained, tmp_path, capsys):
     tmp, _ = trained
     image = str(tmp / "data" / "eval" / "red" / "0.png")
@@ -134,7 +127,7 @@ def test_infer_user_errors(trained, tmp_path, capsys):
     ]
     for argv, needles in cases:
         assert main(argv) == 2, argv
-        _one_error(capsys, *needles)
+        assert_one_error(capsys, *needles)
     assert not (tmp_path / "p.txt").exists()
     # an unreadable image among good ones is skipped with a warning, the others are classified
     broken = tmp_path / "broken.png"
@@ -152,10 +145,10 @@ def test_infer_on_a_damaged_export(trained, tmp_path, capsys):
         assert main(["export", "-c", str(tmp / "run"), "--format", fmt, "--out", str(folder)]) == 0
         (folder / model).write_bytes(b"\x00 not a model")
         assert main(["infer", image, "-m", str(folder)]) == 2
-        _one_error(capsys, "cannot load", str(folder / model), "export the model again")
+        assert_one_error(capsys, "cannot load", str(folder / model), "export the model again")
     (tmp_path / "onnx" / "deploy.json").write_text('{"format": "tflite"}')
     assert main(["infer", image, "-m", str(tmp_path / "onnx")]) == 2
-    _one_error(capsys, "deploy.json lacks one of")
+    assert_one_error(capsys, "deploy.json lacks one of")
 
 
 def test_infer_out_on_a_full_disk_writes_nothing(trained, tmp_path, capsys, monkeypatch):
@@ -169,5 +162,5 @@ def test_infer_out_on_a_full_disk_writes_nothing(trained, tmp_path, capsys, monk
     monkeypatch.setattr(atomic.os, "replace", full_disk)
     image = str(tmp / "data" / "eval" / "red" / "0.png")
     assert main(["infer", image, "-m", str(tmp / "run"), "--out", str(tmp_path / "p.csv")]) == 2
-    _one_error(capsys, f"could not write {tmp_path / 'p.csv'}", "nothing was written", "choose another --out")
+    assert_one_error(capsys, f"could not write {tmp_path / 'p.csv'}", "nothing was written", "choose another --out")
     assert os.listdir(tmp_path) == []

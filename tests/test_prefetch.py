@@ -8,6 +8,7 @@ from paddle_tricks.data.build import build_datasets, build_loader
 from paddle_tricks.data.prefetch import prefetched
 from paddle_tricks.errors import DataError
 from paddle_tricks.utils.seed import seed_everything
+from test_reliability_data import Raising
 
 NORM = {"Normalize": {"mean": [127.5] * 3, "std": [64.0] * 3, "data_format": "CHW"}}
 RANDOM_AUGMENT = [{"RandomHorizontalFlip": {}}, {"RandomRotation": {"degrees": 20}}, {"Transpose": {}}, NORM]
@@ -62,21 +63,6 @@ def test_prefetched_batches_and_augmentations_equal_the_inline_ones():
         for (xa, ya), (xb, yb) in zip(epochs[0], epochs[depth]):
             np.testing.assert_array_equal(xb, xa)
             np.testing.assert_array_equal(yb, ya)
-
-
-class Raising:
-    """A dataset whose sample 2 raises ``error``."""
-
-    def __init__(self, error):
-        self.error = error
-
-    def __len__(self):
-        return 4
-
-    def __getitem__(self, i):
-        if i == 2:
-            raise self.error
-        return np.full((3, 4, 4), i, np.float32), np.array(i, np.int64)
 
 
 def test_loader_errors_reach_the_main_thread_as_themselves():

@@ -29,7 +29,7 @@ def test_format_duration():
 
 def test_progress_counts_images_and_time_and_shows_the_running_mean():
     stream = io.StringIO()
-    p = TrainProgress(start_epoch=4, total_epochs=9, steps_per_epoch=3, show=True, log_freq=1, stream=stream)
+    p = TrainProgress(start_epoch=4, total_epochs=9, steps_per_epoch=3, show=True, stream=stream)
     p.on_epoch_begin(0)
     means = []
     for step, loss in enumerate([3.0, 1.0, 5.0]):

@@ -32,15 +32,14 @@ class TrainProgress(Callback):
         total_epochs: ``Global.epochs``.
         steps_per_epoch: batches per epoch (the bar's length).
         show: draw the bar (rank 0 and ``Global.verbose`` > 0); the timing is measured either way.
-        log_freq: kept for the signature of hapi's logger; the bar refreshes itself at most ten times a second.
         stream: where the bar goes (stderr by default, so stdout keeps only the summary lines).
     """
 
     def __init__(self, start_epoch: int, total_epochs: int, steps_per_epoch: int, show: bool = True,
-                 log_freq: int = 10, stream=None):
+                 stream=None):
         super().__init__()
         self.start_epoch, self.total_epochs, self.steps = start_epoch, total_epochs, steps_per_epoch
-        self.show, self.log_freq, self.stream = show, max(1, log_freq), stream or sys.stderr
+        self.show, self.stream = show, stream or sys.stderr
         self.bar = None
         self.images = 0
         self.train_seconds = 0.0

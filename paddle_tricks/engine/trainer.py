@@ -167,8 +167,7 @@ class Trainer:
         start = self.start_epoch
         verbose = g["verbose"] if self.main else 0
         # verbose 1: a tqdm bar per epoch; verbose 2: hapi's one line per log step
-        self.train_progress = TrainProgress(start, self.epochs, self.steps_per_epoch, show=verbose == 1,
-                                            log_freq=g["log_freq"])
+        self.train_progress = TrainProgress(start, self.epochs, self.steps_per_epoch, show=verbose == 1)
         callbacks = [self.train_progress,
                      EpochProgBar(start, self.epochs, g["log_freq"], 2 if verbose == 2 else 0),
                      EpochSeeder(self.seed, start, self.train_loader.epoch_sampler),
