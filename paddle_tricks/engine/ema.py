@@ -12,7 +12,9 @@ Speed: 1-D views of the model's tensors are taken once, at the first update, and
 weights and statistics, depthwise kernels; 90 % of MobileNetV2's tensors, 10 % of its values) are fused: one
 ``concat`` of the model's and one ``lerp_`` over a flat EMA buffer, since a kernel call costs more than their
 data; the larger ones get one ``lerp_`` each. 1-D because Paddle's CPU ``lerp`` is about 30 % slower on 4-D
-shapes. ``benchmarks/bench_ema.py`` measures it against one ``lerp_`` over a single flat buffer.
+shapes. The kernels are called through ``paddle._C_ops`` (``lerp_``, ``concat``): the public wrappers check
+and broadcast shapes on every call, which here are fixed at the first update, and cost 5 % of an update.
+``benchmarks/bench_ema.py`` measures it against one ``lerp_`` over a single flat buffer.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import math
 
 import paddle
 import paddle.nn as nn
+from paddle import _C_ops
 
 __all__ = ["ModelEMA", "FUSE_MAX_VALUES"]
 
@@ -79,15 +82,16 @@ class ModelEMA:
             return
         if self._model_id != id(model) or not self._views_current():
             self._find_sources(model)
-        self._weight.fill_(1.0 - decay)
+        weight = self._weight
+        weight.fill_(1.0 - decay)
         n_fused = len(self._fused_names)
         if n_fused:
             fused = self._views[:n_fused]
             if self._fused_cast:
                 fused = [v.astype("float32") for v in fused]
-            self._fused.lerp_(paddle.concat(fused), self._weight)
+            _C_ops.lerp_(self._fused, _C_ops.concat(fused, 0), weight)
         for average, source in zip(self._separate, self._views[n_fused:]):
-            average.lerp_(source if source.dtype == paddle.float32 else source.astype("float32"), self._weight)
+            _C_ops.lerp_(average, source if source.dtype == paddle.float32 else source.astype("float32"), weight)
         self.updates += 1
 
     def _views_current(self) -> bool:
