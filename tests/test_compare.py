@@ -199,3 +199,20 @@ def test_common_epoch_of_runs_at_different_stages():
     c = RunSummary("c", "c", "no metrics")
     assert common_epoch([a, b, c]) == (2, {"a": 0.2, "b": 0.25})
     assert common_epoch([a, a]) is None and common_epoch([a, c]) is None
+
+
+def test_a_run_that_evaluated_only_its_ema_fills_the_ema_columns(runs, tmp_path):
+    """``Global.eval_weights: ema`` writes ``ema_top1`` without ``eval_top1``: the row keeps the EMA figures and
+    leaves the raw ones empty (it was read as a run with no evaluated epoch)."""
+    run = tmp_path / "ema_only"
+    run.mkdir()
+    shutil.copy(os.path.join(runs["a"], "config.yaml"), run / "config.yaml")
+    recs = records(runs["a"])
+    for r in recs:
+        r.pop("eval_top1")
+        r.pop("eval_top5", None)
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    row = compare_runs([str(run)], str(tmp_path / "report"), latency=False, log=lambda *_: None).rows[0]
+    assert row.best_top1 is None and row.final_top1 is None and row.curve == []
+    assert row.ema_best_top1 == max(r["ema_top1"] for r in recs) and row.ema_final_top1 == recs[-1]["ema_top1"]
+    assert not any("no evaluated epoch" in n for n in row.notes)

@@ -91,20 +91,23 @@ def _in_channels(net) -> int:
 
 
 def _accuracy(run: Run, row: RunSummary) -> None:
+    """Best / final top-1 of the raw weights and of the EMA; a run that evaluated only its EMA
+    (``Global.eval_weights: ema``) has the EMA columns only."""
     ev = run.evaluated()
-    row.curve = [[int(r["epoch"]), float(r["eval_top1"])] for r in ev]
-    if ev:
-        best = max(ev, key=lambda r: r["eval_top1"])  # the first epoch wins a tie
+    raw = [r for r in ev if isinstance(r.get("eval_top1"), (int, float))]
+    row.curve = [[int(r["epoch"]), float(r["eval_top1"])] for r in raw]
+    if raw:
+        best = max(raw, key=lambda r: r["eval_top1"])  # the first epoch wins a tie
         row.best_top1, row.best_epoch = float(best["eval_top1"]), int(best["epoch"])
-        last = ev[-1]
+        last = raw[-1]
         row.final_top1 = float(last["eval_top1"])
         key = run.topk_key("eval")
         if key and key in last:
             row.topk, row.final_topk = int(key[len("eval_top"):]), float(last[key])
-        ema = [float(r["ema_top1"]) for r in ev if isinstance(r.get("ema_top1"), (int, float))]
-        if ema:
-            row.ema_best_top1, row.ema_final_top1 = max(ema), (float(last["ema_top1"]) if "ema_top1" in last
-                                                                 else None)
+    ema = [r for r in ev if isinstance(r.get("ema_top1"), (int, float))]
+    if ema:
+        row.ema_best_top1 = max(float(r["ema_top1"]) for r in ema)
+        row.ema_final_top1 = float(ev[-1]["ema_top1"]) if ev[-1] is ema[-1] else None
     times = [float(r["time"]) for r in run.records if isinstance(r.get("time"), (int, float))]
     row.train_seconds = sum(times) if times else None
 

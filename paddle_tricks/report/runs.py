@@ -75,8 +75,10 @@ class Run:
         return "finished" if self.finished else "unfinished"
 
     def evaluated(self) -> list[dict]:
-        """The records that hold an evaluation (``eval_top1``), in epoch order."""
-        return sorted((r for r in self.records if _is_num(r.get("eval_top1"))), key=lambda r: r.get("epoch", 0))
+        """The records that hold an evaluation (``eval_top1``, or only ``ema_top1`` for a run with
+        ``Global.eval_weights: ema``), in epoch order."""
+        return sorted((r for r in self.records if _is_num(r.get("eval_top1")) or _is_num(r.get("ema_top1"))),
+                      key=lambda r: r.get("epoch", 0))
 
     def metric_keys(self) -> list[str]:
         keys: list[str] = []
