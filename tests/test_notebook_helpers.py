@@ -1,6 +1,8 @@
 """The helpers the notebooks share (``paddle_tricks.utils.notebook``) and the BatchNorm randomiser
 (``paddle_tricks.utils.bn``) that the notebooks and the tests use."""
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import paddle
@@ -53,7 +55,6 @@ def test_start_notebook_reports_smoke_mode(monkeypatch, capsys, tmp_path):
     assert line.startswith("smoke mode: on |") and "from the installed package" in line
     monkeypatch.setenv(notebook.SMOKE_ENV, "0")
     import paddle_tricks
-    from pathlib import Path
     assert notebook.start_notebook(Path(paddle_tricks.__file__).parents[1]) is False
     line = capsys.readouterr().out
     assert line.startswith("smoke mode: off |") and "from this repository" in line
@@ -119,3 +120,69 @@ def test_show_markdown_file_points_relative_links_at_its_folder(tmp_path, monkey
     said = []
     assert notebook.show_markdown_file(tmp_path / "missing.md", log=said.append) is False
     assert said == ["missing.md has not been written yet"]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICKSTART_RECORDS = ROOT / "docs" / "results" / "runs" / "quickstart"
+
+
+def test_page_records_reads_a_page_or_says_it_has_none(tmp_path):
+    from paddle_tricks.report.pages import page_block, page_rows, record_folders
+
+    assert notebook.page_records(tmp_path, "quickstart") is None           # no runs/ folder
+    shutil.copytree(QUICKSTART_RECORDS, tmp_path / "runs" / "quickstart")
+    records = notebook.page_records(tmp_path, "quickstart")
+    folders = record_folders(str(tmp_path), "quickstart")
+    assert records.folders == folders
+    assert records.block == page_block("quickstart", *page_rows(folders, log=lambda *_: None))
+    settings = records.settings()
+    assert list(settings.index) == [r.label for r in records.rows]
+    first = settings.iloc[0]
+    assert first["model"].startswith("asymmnet_small width_mult=0.75") and first["input (px)"] == "40"
+    assert (first["epochs"], first["batch"], first["seed"]) == (10, 64, 42)
+    assert first["optimizer"] == "Momentum 0.9, weight decay 5e-05"
+    assert first["LR"] == "CosineWarmup 0.1, warm-up 1 epochs" and first["EMA"] == "on (decay 0.99)"
+
+
+def test_settings_table_says_ema_off_and_plain_sgd():
+    from paddle_tricks.config import load_config
+    cfg = load_config(str(ROOT / "configs" / "fashion_mnist" / "lenet.yaml"))
+    row = notebook.settings_table({"lenet": cfg}).loc["lenet"]
+    assert row["EMA"] == "off" and row["optimizer"].startswith("SGD, weight decay") and row["input (px)"] == "28"
+    assert row["LR"].startswith("Constant ")
+
+
+def _row(label, model, final, ema=None, status="finished", madds=None):
+    from paddle_tricks.report.compare import RunSummary
+    return RunSummary(label=label, path=label, status=status, model=model, final_top1=final, ema_final_top1=ema,
+                      madds=madds, epochs_done=30 if status == "finished" else 12, epochs_planned=30,
+                      curve=[[1, final / 2], [2, final]])
+
+
+def test_comparison_lines_pair_models_and_recipes_of_one_seed():
+    rows = [_row("asymmnet_large_112_s42", "asymmnet_large", 0.85, madds=60e6),
+            _row("asymmnet_large_112_improved_s42", "asymmnet_large", 0.88, ema=0.89, status="unfinished"),
+            _row("mobilenet_v2_112_s42", "mobilenet_v2", 0.75, madds=81e6),
+            _row("mobilenet_v2_112_s1", "mobilenet_v2", 0.70),          # no AsymmNet of seed 1: no pair
+            _row("other_run", "asymmnet_small", 0.5)]                   # not <configuration>_s<seed>: left out
+    assert notebook.comparison_lines(rows) == [
+        "tutorial recipe, seed 42: asymmnet_large 85.0% vs mobilenet_v2 75.0% (+10.0 points); "
+        "60.0 M vs 81.0 M MAdds",
+        "asymmnet_large, seed 42: improved recipe 88.0% (EMA 89.0%) (unfinished, 12/30 epochs) vs tutorial recipe "
+        "85.0% (+3.0 points)"]
+    assert notebook.comparison_lines(rows[:1]) == []
+
+
+def test_plot_record_curves_draws_ema_dashed_in_the_run_colour():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [_row("a_s1", "m", 0.8), _row("b_s1", "m", 0.6, status="unfinished")]
+    fig = notebook.plot_record_curves(rows, [{1: 0.5, 2: 0.82}, {}], title="t")
+    lines = fig.axes[0].get_lines()
+    assert [ln.get_label() for ln in lines] == ["a_s1", "a_s1, EMA", "b_s1 (unfinished, 12/30 epochs)"]
+    assert [ln.get_linestyle() for ln in lines] == ["-", "--", "-"]
+    assert lines[0].get_color() == lines[1].get_color() != lines[2].get_color()
+    assert list(lines[1].get_ydata()) == [50.0, 82.0]
+    plt.close(fig)

@@ -10,12 +10,14 @@ import io
 import os
 import re
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import DataError
+from ..errors import DataError, UserError
 
 __all__ = ["SMOKE_ENV", "DATA_LOCATIONS", "smoke_mode", "start_notebook", "find_data", "run_history",
-           "show_markdown_file"]
+           "show_markdown_file", "PageRecords", "page_records", "settings_table", "plot_record_curves",
+           "comparison_lines"]
 
 SMOKE_ENV = "PADDLE_TRICKS_SMOKE"       # "1": tiny sizes and a few batches
 
@@ -119,3 +121,140 @@ def show_markdown_file(path: str | os.PathLike, log=print) -> bool:
     base = os.path.relpath(path.parent, Path.cwd()).replace(os.sep, "/")
     display(Markdown(re.sub(r"\]\((?!https?://|/|#)([^)]+)\)", rf"]({base}/\1)", path.read_text(encoding="utf-8"))))
     return True
+
+
+@dataclass
+class PageRecords:
+    """The committed run records of one results page, read by :mod:`paddle_tricks.report.pages`."""
+
+    page: str
+    folders: list
+    rows: list                  # RunSummary per record, in folder order
+    ema: list                   # each record's EMA top-1 per epoch ({} without an EMA)
+
+    @property
+    def block(self) -> str:
+        """The page's generated block, exactly as ``paddle-tricks report --page`` writes it."""
+        from ..report.pages import page_block
+        return page_block(self.page, self.rows, self.ema)
+
+    def settings(self):
+        """:func:`settings_table` of the records' ``config.yaml``."""
+        from ..report.runs import read_run
+        return settings_table({row.label: read_run(f).config for row, f in zip(self.rows, self.folders)})
+
+
+def page_records(results_dir: str | os.PathLike, page: str) -> PageRecords | None:
+    """The records of ``<results_dir>/runs/<page>/``, or ``None`` when the page has none yet."""
+    from ..report.pages import page_rows, record_folders
+    try:
+        folders = record_folders(str(results_dir), page)
+    except UserError:
+        return None
+    rows, ema = page_rows(folders, log=lambda *_: None)
+    return PageRecords(page, folders, rows, ema)
+
+
+def _optimizer_text(opt: dict) -> str:
+    text = opt["name"] + (f" {opt['momentum']:g}" if opt["name"] == "Momentum" else "")
+    return text + f", weight decay {opt['weight_decay']:g}"
+
+
+def _lr_text(lr: dict) -> str:
+    text = f"{lr['name']} {lr['base_lr']:g}"
+    warmup = "Warmup" in lr["name"] and lr["warmup_epochs"]
+    return text + (f", warm-up {lr['warmup_epochs']:g} epochs" if warmup else "")
+
+
+def settings_table(configs: dict):
+    """One row per resolved config (``{label: config}``): model, input size, epochs, batch, optimizer, LR, seed,
+    EMA, as a ``pandas.DataFrame`` indexed by label."""
+    import pandas as pd
+
+    from ..report.runs import eval_input_size
+    rows = {}
+    for label, cfg in configs.items():
+        arch, data, ema = cfg["Arch"], cfg["Data"], cfg.get("EMA") or {}
+        options = {k: v for k, v in (arch.get("options") or {}).items()
+                   if k not in ("in_channels", "init", "input_size")}
+        size = eval_input_size(cfg)
+        rows[label] = {
+            "model": arch["name"] + (" " + ", ".join(f"{k}={v}" for k, v in options.items()) if options else ""),
+            "input (px)": "?" if size is None else str(size[0]) if size[0] == size[1] else f"{size[0]}×{size[1]}",
+            "epochs": cfg["Global"]["epochs"], "batch": data["batch_size"],
+            "optimizer": _optimizer_text(cfg["Optimizer"]), "LR": _lr_text(cfg["LR"]), "seed": cfg["Global"]["seed"],
+            "EMA": f"on (decay {ema['decay']:g})" if ema.get("enable") else "off"}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("run")
+
+
+def _unfinished(row) -> str:
+    return "" if row.status == "finished" else f" (unfinished, {row.epochs_done}/{row.epochs_planned} epochs)"
+
+
+def plot_record_curves(rows: list, ema: list, title: str = "Eval top-1 per epoch"):
+    """Eval top-1 (%) per epoch of every record on one figure, its EMA top-1 dashed in the same colour; the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    cmap = plt.get_cmap("tab10" if len(rows) <= 10 else "tab20")
+    for i, (row, curve) in enumerate(zip(rows, ema)):
+        color = cmap(i % cmap.N)
+        if row.curve:
+            ax.plot([e for e, _ in row.curve], [100 * a for _, a in row.curve], "-", color=color, lw=1.5,
+                    label=row.label + _unfinished(row))
+        if curve:
+            ax.plot(sorted(curve), [100 * curve[e] for e in sorted(curve)], "--", color=color, lw=1.2,
+                    label=f"{row.label}, EMA")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("top-1 (%)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    return fig
+
+
+_SEEDED = re.compile(r"^(.+)_s(\d+)$")
+
+
+def _final(row) -> str:
+    text = "-" if row.final_top1 is None else f"{100 * row.final_top1:.1f}%"
+    if row.ema_final_top1 is not None:
+        text += f" (EMA {100 * row.ema_final_top1:.1f}%)"
+    return text + _unfinished(row)
+
+
+def _gap(a, b) -> str:
+    return "" if a.final_top1 is None or b.final_top1 is None else \
+        f" ({100 * (a.final_top1 - b.final_top1):+.1f} points)"
+
+
+def comparison_lines(rows: list, baseline: str = "mobilenet_v2") -> list[str]:
+    """Final eval top-1 of the records named ``<configuration>_s<seed>``, compared in pairs of the same seed.
+
+    Each model against the ``baseline`` model under the same recipe (``<configuration>`` ending in ``_improved``
+    is the improved recipe, any other the tutorial's), and each configuration's improved recipe against its
+    tutorial recipe. Unfinished records say so.
+    """
+    named = {}
+    for row in rows:
+        match = _SEEDED.match(row.label)
+        if match:
+            named[(match.group(1), int(match.group(2)))] = row
+    lines = []
+    for (config, seed), row in named.items():
+        improved = config.endswith("_improved")
+        for (other, other_seed), base in named.items():
+            if (other_seed != seed or other.endswith("_improved") != improved or base is row
+                    or not (base.model or "").startswith(baseline) or (row.model or "").startswith(baseline)):
+                continue
+            madds = "" if row.madds is None or base.madds is None else \
+                f"; {row.madds / 1e6:.1f} M vs {base.madds / 1e6:.1f} M MAdds"
+            lines.append(f"{'improved' if improved else 'tutorial'} recipe, seed {seed}: {row.model} {_final(row)} "
+                         f"vs {base.model} {_final(base)}{_gap(row, base)}{madds}")
+    for (config, seed), row in named.items():
+        tutorial = named.get((config[:-len("_improved")], seed)) if config.endswith("_improved") else None
+        if tutorial is not None:
+            lines.append(f"{row.model}, seed {seed}: improved recipe {_final(row)} vs tutorial recipe "
+                         f"{_final(tutorial)}{_gap(row, tutorial)}")
+    return lines
