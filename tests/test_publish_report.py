@@ -11,6 +11,7 @@ from paddle_tricks.engine import run_files
 from paddle_tricks.engine.trainer import Trainer
 from paddle_tricks.report.pages import markers, record_folders, regenerate_page
 from paddle_tricks.report.publish import RECORD_FILES, SUMMARY, publish_run
+from paddle_tricks.report.runs import is_run_folder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "docs", "results")
@@ -166,7 +167,9 @@ def test_report_without_markers_or_records_is_one_error_line(runs, tmp_path, cap
 
 
 RUNS = os.path.join(RESULTS, "runs")
-COMMITTED = sorted(d for d in os.listdir(RUNS) if os.path.isdir(os.path.join(RUNS, d))) if os.path.isdir(RUNS) else []
+COMMITTED = sorted(d for d in os.listdir(RUNS) if os.path.isdir(os.path.join(RUNS, d))
+                   and any(is_run_folder(os.path.join(RUNS, d, r)) for r in os.listdir(os.path.join(RUNS, d)))
+                   ) if os.path.isdir(RUNS) else []   # pages with at least one record
 
 
 @pytest.mark.parametrize("page", COMMITTED or [pytest.param(None, marks=pytest.mark.skip("no committed records yet"))])
@@ -188,3 +191,37 @@ def test_an_ablation_page_gets_the_per_trick_table(runs, tmp_path):
     row = next(line for line in text.splitlines() if line.startswith("| se |"))
     assert "Δ vs base (pp)" in text and f"{100 * (se - base):+.2f}" in row
     assert text.index("| se |") < text.index("| base_s0 |")  # per trick first, then per run
+
+
+def test_published_figures_get_a_difference_and_a_verdict_per_run(runs, tmp_path, capsys):
+    """``references.yaml`` beside the records: published value, ours, Δ and a verdict by the stated tolerance;
+    a reference without a record reads 'no record yet'; a malformed file is one error line."""
+    results = str(tmp_path / "results")
+    page = page_with_markers(results, "d2l")
+    publish_run(runs["a"], results, "d2l", name="net_s0", log=lambda *_: None)
+    publish_run(runs["b"], results, "d2l", name="net_s1", log=lambda *_: None)
+    publish_run(runs["b"], results, "d2l", name="shown", log=lambda *_: None)
+    final_a, final_b = (metrics(runs[k])[-1]["eval_top1"] for k in "ab")
+    refs = os.path.join(results, "runs", "d2l", "references.yaml")
+    with open(refs, "w", encoding="utf-8") as f:
+        f.write(f"source: a test table\nmetric: final_top1\ntolerance: 0.02\nruns:\n"
+                f"  net_s0: {{name: Net A, value: {final_a - 0.015:.4f}}}\n"
+                f"  net_s1: {{name: Net B, value: {max(0.0, final_b - 0.25):.4f}}}\n"
+                f"  missing: {{name: Net C, value: 0.5}}\n"
+                f"  shown: {{name: Net D, value: null, note: screenshot only}}\n")
+    assert regenerate_page(results, "d2l", plots=False, log=lambda *_: None) is True
+    text = open(page, encoding="utf-8").read()
+    assert "Against the published figures (a test table; `runs/d2l/references.yaml`)" in text
+    line = {name: next(x for x in text.splitlines() if x.startswith(f"| {name} ")) for name in ("Net A", "Net B",
+                                                                                               "Net C", "Net D")}
+    assert f"| {100 * final_a:.1f} | +1.5 | reproduced (within ±2.0 pp) |" in line["Net A"]
+    if final_b - 0.25 >= 0:
+        assert "above the published figure by 25.0 pp" in line["Net B"]
+    assert line["Net C"].endswith("| - | - | no record yet |")
+    assert "- (screenshot only)" in line["Net D"] and line["Net D"].endswith("no published figure |")
+    with open(refs, "w", encoding="utf-8") as f:
+        f.write("runs:\n  net_s0: {value: 83}\n")       # a percentage where a fraction belongs
+    capsys.readouterr()
+    assert main(["report", "--page", "d2l", "--results-dir", results]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "references.yaml" in err[0] and "[0, 1]" in err[0]

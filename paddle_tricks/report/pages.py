@@ -10,9 +10,11 @@ The generated part of ``docs/results/<page>.md`` sits between two marker lines::
 :func:`paddle_tricks.report.compare.markdown_table` (columns that no record can fill, such as CPU latency without
 weights, left out), the eval top-1 of every record per epoch (and the EMA top-1 of those with an EMA), and for an
 ablation (records named ``<variant>_s<seed>`` with a ``base``), or for records of several seeds, the per-variant
-table of :func:`paddle_tricks.ablate.ablation_table` (mean over seeds). The two plots go beside the page as
-``<page>_top1_per_epoch.png`` and ``<page>_top1_vs_madds.png``. The block holds no date, so the same records
-always give the same text; the command is ``paddle-tricks report --page NAME`` (:mod:`paddle_tricks.cli.report`).
+table of :func:`paddle_tricks.ablate.ablation_table` (mean over seeds); where the records sit beside a
+``references.yaml``, the published figures against ours (:mod:`paddle_tricks.report.references`). The two
+plots go beside the page as ``<page>_top1_per_epoch.png`` and ``<page>_top1_vs_madds.png``. The block holds
+no date, so the same records always give the same text; the command is ``paddle-tricks report --page NAME``
+(:mod:`paddle_tricks.cli.report`).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from ..errors import UserError
 from .compare import RunSummary, markdown_table, summarize_run
 from .plots import plot_accuracy_vs_madds, plot_curves
 from .publish import check_name
+from .references import REFERENCES_FILE, load_references, reference_table
 from .runs import is_run_folder, read_run
 
 __all__ = ["markers", "record_folders", "page_rows", "page_block", "replace_block", "regenerate_page",
@@ -97,6 +100,10 @@ def page_block(page: str, rows: list[RunSummary], ema: list[dict[int, float]] | 
                 "Per configuration (records named `<configuration>_s<seed>`; mean over seeds):")
         parts += [head, "", drop_empty_columns(ablation_table(rows)), "Per run:", ""]
     parts += [drop_empty_columns(markdown_table(rows))]
+    refs = load_references(os.path.dirname(rows[0].path)) if rows else None
+    if refs:
+        parts += [f"Against the published figures ({refs.source}; `runs/{page}/{REFERENCES_FILE}`):", "",
+                  reference_table(refs, rows)]
     unfinished = [r.label for r in rows if r.status != "finished"]
     if unfinished:
         parts += [f"Unfinished records (their figures are not final): {', '.join(unfinished)}.", ""]
