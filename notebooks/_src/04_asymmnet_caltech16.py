@@ -5,8 +5,9 @@
 # bottlenecks*, CVPR workshops 2021 (arXiv 2104.07770). The source project trains AsymmNet on a 16-class
 # Caltech subset and compares it with MobileNetV2 and larger baselines. This notebook follows it: it looks at
 # the data, describes the block and counts the cost of both AsymmNet sizes, trains from the project's config
-# files, shows where VisualDL finds the logs, and compares AsymmNet with MobileNetV2 on the runs recorded in
-# `output/`.
+# files (a short demonstration), shows where VisualDL finds the logs, and then shows the committed records of the
+# full-length runs (`docs/results/runs/caltech16/`): AsymmNet against MobileNetV2, and the tutorial's recipe
+# against the suite's improved one.
 
 # %%
 # Setup: the package of this repository, the smoke switch, plotting defaults.
@@ -32,7 +33,8 @@ from paddle_tricks.data.image_list import load_rgb
 from paddle_tricks.engine.trainer import Trainer
 from paddle_tricks.models import create_model
 from paddle_tricks.utils.complexity import count_madds, count_params
-from paddle_tricks.utils.notebook import find_data, run_history, show_markdown_file
+from paddle_tricks.utils.notebook import (comparison_lines, find_data, page_records, plot_record_curves,
+                                         run_history)
 
 
 # %% [markdown]
@@ -155,7 +157,7 @@ plt.show()
 # from a counting script that under-counts depthwise kernels (see the docstring of
 # `paddle_tricks/models/asymmnet.py`). The multiply-adds agree with the official figures.
 #
-# ## 3. 训练 · Training from a config
+# ## 3. 训练 · Training from a config (short demonstration)
 #
 # `configs/caltech16/asymmnet_small.yaml` holds the source project's recipe: Resize to 256, random rotation of
 # 10°, the tutorial's mean/std normalisation, momentum 0.9, learning rate 0.01 with cosine decay, L2 2e-4 (1e-4
@@ -163,8 +165,9 @@ plt.show()
 # `load_config` reads it and `Trainer` runs it. Smoke mode overrides it down to a few batches of 64 px images
 # for one epoch; the real setting trains the config as it is and resumes if it was interrupted.
 #
-# **Short demonstration, not a result** (in smoke mode): the cell shows that the config trains and where the run
-# writes its records. The accuracies to compare are those of the full recorded runs in section 5.
+# **Short demonstration, not a result:** the cell shows that the config trains and where the run writes its
+# metrics. Its accuracies are not the ones to read: those are the committed records of the full-length runs in
+# section 5.
 
 # %%
 config_file = ROOT / "configs" / "caltech16" / "asymmnet_small.yaml"
@@ -200,66 +203,49 @@ display(run_history(summary["output_dir"]))          # the run's metrics.jsonl, 
 # ## 4. VisualDL
 #
 # The trainer writes VisualDL logs (loss, accuracy, learning rate and the EMA metrics, per step and per epoch)
-# to `<output_dir>/vdl`. To watch one run or compare several, point VisualDL at their parent folder. On this
-# machine the server needs `--host 127.0.0.1 --language en` to serve its page.
+# to `<output_dir>/vdl`. To watch one of your runs or compare several, point VisualDL at their parent folder (the
+# real setting of section 3 trains into `output/caltech16/`). On this machine the server needs
+# `--host 127.0.0.1 --language en` to serve its page. The committed records of section 5 hold no VisualDL logs.
 
 # %%
 print("this run's logs:", sorted(p.name for p in pathlib.Path(run_dir, "vdl").glob("*")))
-print("\nto browse the recorded Caltech-16 runs:")
-print("    visualdl --logdir output/caltech16_cpu --host 127.0.0.1 --port 8040 --language en")
+print("\nto browse your own Caltech-16 runs:")
+print("    visualdl --logdir output/caltech16 --host 127.0.0.1 --port 8040 --language en")
 
 # %% [markdown]
-# ## 5. 对比 · AsymmNet vs MobileNetV2 on the recorded runs
+# ## 5. 结果 · The recorded runs: AsymmNet vs MobileNetV2, tutorial vs improved recipe
 #
-# The long runs are recorded under `output/caltech16*/<run>/metrics.jsonl`, one JSON line per epoch. On this
-# CPU machine they use the tutorial's recipe at 112 px for 30 epochs (`configs/caltech16/cpu/`); a GPU runs
-# `configs/caltech16/*.yaml` at 256 px for 100 epochs. The cell reads whatever exists when it runs with
-# `paddle_tricks.report`, the same code as `python tools/compare.py output/caltech16_cpu/* --out docs/results`.
-# It marks the runs that are still going and also shows `docs/results/caltech16.md` if the report has been
-# written.
+# **These are the numbers to read.** `bash benchmarks/caltech16_recipes.sh` trains the full-length runs on this
+# project's CPU and publishes each run's record (config, per-epoch metrics, summary) to
+# `docs/results/runs/caltech16/<configuration>_s<seed>/`: AsymmNet-L and MobileNetV2 with the tutorial's recipe and
+# with the suite's improved recipe (`*_improved`: CosineWarmup, EMA, label smoothing, random crops and flips), seeds
+# 42 and 1, and AsymmNet-S with the tutorial's recipe. The cell reads those records with `paddle_tricks.report`:
+# first the settings of each run, from its `config.yaml`; then eval top-1 per epoch (EMA top-1 dashed, for the runs
+# that keep an EMA); then the block that `paddle-tricks report --page caltech16` writes into
+# [docs/results/caltech16.md](../docs/results/caltech16.md), the same text, generated by the same function. Runs
+# that were still training when they were published are marked unfinished.
 
 # %%
-from paddle_tricks.report.compare import common_epoch, markdown_table, summarize_run
-from paddle_tricks.report.runs import read_run
-
-folders = sorted(p.parent for p in (ROOT / "output").glob("caltech16*/*/metrics.jsonl"))
-summaries = [summarize_run(read_run(str(f)), label=f"{f.parent.name}/{f.name}", log=lambda *_: None)
-             for f in folders]
-summaries = [s for s in summaries if s.curve]
-if summaries:
-    fig, ax = plt.subplots(figsize=(7.5, 4))
-    for s in summaries:
-        epochs, top1 = zip(*s.curve)
-        ax.plot(epochs, top1, "o-", ms=3, label=f"{s.label} ({s.epochs_done}/{s.epochs_planned} epochs)")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("eval top-1")
-    ax.set_title("Caltech-16: recorded runs")
-    ax.legend(fontsize=8)
-    plt.show()
-    display(Markdown(markdown_table(summaries)))
-
-    # compare after the same number of epochs, so that runs at different stages are compared fairly
-    shared = common_epoch(summaries)
-    if shared is None:            # one run, or all runs at the same last epoch
-        epoch = min(s.curve[-1][0] for s in summaries)
-        shared = (epoch, {s.label: dict(s.curve).get(epoch) for s in summaries})
-    epoch, top1 = shared
-    baseline = next((s for s in summaries if s.model == "mobilenet_v2"), None)
-    for s in summaries:
-        if baseline is None or s is baseline or not (s.model or "").startswith("asymmnet"):
-            continue
-        if top1.get(s.label) is None or top1.get(baseline.label) is None:
-            continue
-        print(f"after {epoch} epochs: {s.model} {top1[s.label]:.4f} vs mobilenet_v2 {top1[baseline.label]:.4f} "
-              f"({top1[s.label] - top1[baseline.label]:+.4f}), with {s.madds / 1e6:.0f} M vs "
-              f"{baseline.madds / 1e6:.0f} M MAdds and {s.params / 1e6:.2f} M vs {baseline.params / 1e6:.2f} M params")
+RECORDS = page_records(ROOT / "docs" / "results", "caltech16")    # None until the first record is committed
+if RECORDS is None:
+    print("No Caltech-16 run record is committed yet: `bash benchmarks/caltech16_recipes.sh` trains the runs and "
+          "publishes their records to docs/results/runs/caltech16/.")
 else:
-    print("no recorded Caltech-16 run under output/ yet: train one with "
-          "`python tools/train.py -c configs/caltech16/cpu/asymmnet_small_112.yaml`")
-
-show_markdown_file(ROOT / "docs" / "results" / "caltech16.md")   # the written report, when it exists
+    display(RECORDS.settings())
+    plot_record_curves(RECORDS.rows, RECORDS.ema, title="Caltech-16, committed records: eval top-1 per epoch")
+    plt.show()
+    display(Markdown(RECORDS.block))
 
 # %% [markdown]
-# While runs are in progress, the table compares different numbers of epochs; the printed lines compare all
-# runs after the same number of epochs. The source project found AsymmNet quicker to converge than MobileNetV2 at a fraction of its cost. Whether that
-# holds on Caltech-16 is what the finished runs and `docs/results/caltech16.md` report.
+# The pairs: final eval top-1 (last recorded epoch) of two records of the same seed, AsymmNet against MobileNetV2
+# under the same recipe, then the improved recipe against the tutorial's for the same network. The lines are
+# computed from the records above; a pair with an unfinished record compares different numbers of epochs.
+
+# %%
+if RECORDS is not None:
+    print("\n".join(comparison_lines(RECORDS.rows)) or "no pair of records of the same seed yet")
+
+# %% [markdown]
+# The source project found AsymmNet quicker to converge than MobileNetV2 at a fraction of its cost. Whether that
+# holds on Caltech-16, at this CPU size, is what the records above say; the verdict is written beside the same
+# block in [docs/results/caltech16.md](../docs/results/caltech16.md).

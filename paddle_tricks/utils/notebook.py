@@ -195,7 +195,7 @@ def plot_record_curves(rows: list, ema: list, title: str = "Eval top-1 per epoch
     """Eval top-1 (%) per epoch of every record on one figure, its EMA top-1 dashed in the same colour; the figure."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig, ax = plt.subplots(figsize=(11, 4.8))
     cmap = plt.get_cmap("tab10" if len(rows) <= 10 else "tab20")
     for i, (row, curve) in enumerate(zip(rows, ema)):
         color = cmap(i % cmap.N)
