@@ -1,10 +1,12 @@
-"""One end-to-end epoch of the Caltech-16 CPU config (train, evaluate, save) as ``paddle-tricks train`` runs it,
-where its wall time goes, and the same epoch run by the checkout at the start of issue 15 (``--base``).
+"""End-to-end epochs of the Caltech-16 CPU config (train, evaluate, save) as ``paddle-tricks train`` runs
+them, where their wall time goes, and the same epochs run by the checkout at the start of issue 15 (``--base``),
+with the accuracy each reaches.
 
-Each run is a fresh process (``train_worker``); runs of this checkout and of the base alternate (this, base,
-base, this, ...). Two ratios, this checkout over the base: the training steps, paired by their index in
-adjacent runs, and the epoch's wall time from the start of ``fit`` to its end (train, evaluation, saves; the
-start-up is listed apart), paired run by run."""
+Each run is a fresh process (``train_worker``) training ``sizes.epoch_epochs`` epochs with the same seed; runs of
+this checkout and of the base alternate (this, base, base, this, ...). Two ratios, this checkout over the base:
+the training steps, paired by their index in adjacent runs, and each epoch's wall time (from its start to the
+next one's, the last to the end of ``fit``: train, evaluation, saves), paired by epoch. The eval top-1 and EMA
+top-1 of every epoch of both come from the runs' own ``metrics.jsonl``, side by side."""
 from __future__ import annotations
 
 import io
@@ -23,24 +25,47 @@ from .workload import CONFIG, ROOT, Sizes, caltech_overrides, describe
 BASE = "f75c3a3"
 
 
+def first_steps(r: dict) -> list[int]:
+    """The index of the first training step of every epoch of a clocked run."""
+    begins = np.asarray(r["begins"])
+    return [int(np.searchsorted(begins, t)) for t in r.get("epoch_begins", [r["train_begin"]])]
+
+
 def breakdown(r: dict) -> list[tuple[str, float]]:
-    """(part, seconds) of a clocked run; the parts add up to its wall time."""
+    """(part, seconds) of a clocked run, summed over its epochs; the parts add up to its wall time."""
     begins, ends = np.asarray(r["begins"]), np.asarray(r["ends"])
     b = r["buckets"]
     ema, evaluation, saves = b.get("ema", 0.0), b.get("eval", 0.0), b.get("save", 0.0)
-    waits = (begins[0] - r["train_begin"]) + float(np.sum(begins[1:] - ends[:-1]))
-    return [("start-up (imports, config, data set scan, building the Trainer, `fit` set-up)",
-             r["train_begin"] - r["launched"]),
-            ("training batches (forward, backward, step, batch callbacks but EMA)", float(np.sum(ends - begins)) - ema),
+    starts = set(first_steps(r))
+    epoch_begins = r.get("epoch_begins", [r["train_begin"]])
+    # waiting for a batch: from an epoch's start to its first step, and between the steps of one epoch
+    waits = sum(begins[i] - t for i, t in zip(sorted(starts), epoch_begins) if i < len(begins))
+    waits += float(sum(begins[i] - ends[i - 1] for i in range(1, len(begins)) if i not in starts))
+    startup = r["train_begin"] - r["launched"]
+    batches = float(np.sum(ends - begins)) - ema
+    total = r["finished"] - r["launched"]
+    return [("start-up (imports, config, data set scan, building the Trainer, `fit` set-up)", startup),
+            ("training batches (forward, backward, step, batch callbacks but EMA)", batches),
             ("data wait (reading and decoding the next batch)", waits),
             ("EMA updates", ema),
             ("evaluation", evaluation),
             ("checkpoint and best-weight saves", saves),
-            ("rest of the epoch end (weight checks, metrics, VisualDL)", r["finished"] - ends[-1] - evaluation - saves)]
+            ("rest of the epoch ends (weight checks, metrics, VisualDL)",
+             total - startup - batches - waits - ema - evaluation - saves)]
 
 
-def epoch_seconds(r: dict) -> float:
-    return r["finished"] - r["train_begin"]
+def epoch_seconds(r: dict) -> list[float]:
+    """Each epoch's wall time: from its start to the next one's; the last one's to the end of ``fit``."""
+    marks = list(r.get("epoch_begins", [r["train_begin"]])) + [r["finished"]]
+    return [b - a for a, b in zip(marks, marks[1:])]
+
+
+def accuracy(run_folder: str) -> dict[int, dict]:
+    """epoch -> its record in the run's ``metrics.jsonl`` (eval_top1, ema_top1, ...)."""
+    import json
+    with open(os.path.join(run_folder, "metrics.jsonl"), encoding="utf-8") as f:
+        records = [json.loads(line) for line in f if line.strip()]
+    return {int(r["epoch"]): r for r in records}
 
 
 def checkout(rev: str, folder: str) -> str:
@@ -52,8 +77,14 @@ def checkout(rev: str, folder: str) -> str:
     return folder
 
 
+def _pct(record: dict | None, key: str) -> str:
+    value = (record or {}).get(key)
+    return "-" if not isinstance(value, (int, float)) else f"{100 * value:.2f}"
+
+
 def section(sizes: Sizes, data_root: str, base: str | None = BASE) -> tuple[str, list]:
-    runs = {"this": [], "base": []}
+    runs, tops = {"this": [], "base": []}, {"this": [], "base": []}
+    epochs = sizes.epoch_epochs
     with tempfile.TemporaryDirectory(prefix="perf_epoch_") as folder:
         trees = {"this": ROOT}
         if base:
@@ -64,17 +95,20 @@ def section(sizes: Sizes, data_root: str, base: str | None = BASE) -> tuple[str,
                 os.makedirs(run)
                 overrides = caltech_overrides(sizes, os.path.join(run, "out"), data_root,
                                               train_images=sizes.epoch_train_images,
-                                              eval_images=sizes.epoch_eval_images)
+                                              eval_images=sizes.epoch_eval_images, epochs=epochs)
                 config = os.path.join(trees[name], os.path.relpath(CONFIG, ROOT))
                 runs[name].append(launch(config, overrides, run, tree=trees[name]))
+                tops[name].append(accuracy(os.path.join(run, "out")))
     this = runs["this"]
     parts = {name: [breakdown(r) for r in rs] for name, rs in runs.items() if rs}
     columns = list(parts)
-    lines = [f"{describe(sizes)}, the config's `num_workers`: one epoch of {len(this[0]['begins'])} steps "
-             f"({sizes.epoch_train_images or 'all'} training and {sizes.epoch_eval_images or 'all'} evaluation "
-             f"images), EMA and VisualDL on; {len(this)} run(s) of this checkout"
+    steps_per_epoch = len(this[0]["begins"]) // epochs
+    lines = [f"{describe(sizes)}, the config's `num_workers` and seed: {epochs} epochs of {steps_per_epoch} steps "
+             f"per run ({sizes.epoch_train_images or 'all'} training and {sizes.epoch_eval_images or 'all'} "
+             f"evaluation images, the cosine schedule over the {epochs} epochs), EMA and VisualDL on; "
+             f"{len(this)} run(s) of this checkout"
              + (f" and {len(runs['base'])} of the base `{base}`, alternating" if base else "")
-             + ". Seconds are medians over the runs.", "",
+             + f". Seconds are for the whole {epochs}-epoch run (medians over the runs).", "",
              "| part | " + " | ".join(f"{c} (s)" for c in columns) + " | share (this) |",
              "|---|" + "--:|" * (len(columns) + 1)]
     total = {c: float(np.median([r["finished"] - r["launched"] for r in runs[c]])) for c in columns}
@@ -84,13 +118,15 @@ def section(sizes: Sizes, data_root: str, base: str | None = BASE) -> tuple[str,
                      + f" | {med['this'] / total['this']:.1%} |")
     lines += ["| wall time, launch to end of `fit` | " + " | ".join(f"{total[c]:.2f}" for c in columns)
               + " | 100% |", ""]
-    lines.append("- evaluation passes per epoch: " + ", ".join(f"{c} {runs[c][0]['calls'].get('eval', 0)}"
-                                                            for c in columns)
+    lines.append("- evaluation passes per run: " + ", ".join(f"{c} {runs[c][0]['calls'].get('eval', 0)}"
+                                                          for c in columns)
                  + "; timed saves: " + ", ".join(f"{c} {runs[c][0]['calls'].get('save', 0)}" for c in columns))
     if base:
-        lines.append("- The base has no `Checkpointer`: its best-weight saves fall under 'rest of the epoch end'.")
+        lines.append("- The base has no `Checkpointer`: its best-weight saves fall under 'rest of the epoch ends'.")
     lines.append(f"- median training step (this checkout): "
                  f"{np.median(np.subtract(this[0]['ends'], this[0]['begins'])) * 1e3:.0f} ms")
+    lines.append("- wall time per epoch (s), in order: " + "; ".join(
+        f"{c} " + ", ".join(f"{t:.1f}" for t in epoch_seconds(runs[c][0])) for c in columns))
     ratios = []
     if base:
         steps = {c: [np.subtract(r["ends"], r["begins"])[sizes.warmup:] for r in runs[c]] for c in columns}
@@ -98,12 +134,23 @@ def section(sizes: Sizes, data_root: str, base: str | None = BASE) -> tuple[str,
         ratios.append(step)
         lines.append(f"- training step, this / base (steps paired by index, the first {sizes.warmup} of each run "
                      f"not counted): {step}")
-        epochs = [epoch_seconds(a) / epoch_seconds(b) for a, b in zip(runs["this"], runs["base"])]
-        if len(epochs) >= 2:
-            epoch = paired_ratio([epoch_seconds(r) for r in runs["this"]], [epoch_seconds(r) for r in runs["base"]])
-            ratios.append(epoch)
-            lines.append(f"- epoch wall time (train, evaluation, saves), this / base: {epoch}")
-        else:
-            lines.append(f"- epoch wall time (train, evaluation, saves), this / base: {epochs[0]:.3f} (one pair of "
-                         f"runs: no interval)")
+        epoch = paired_ratio(np.concatenate([epoch_seconds(r) for r in runs["this"]]),
+                             np.concatenate([epoch_seconds(r) for r in runs["base"]]))
+        ratios.append(epoch)
+        lines.append(f"- epoch wall time (train, evaluation, saves), this / base, epochs paired by their number: "
+                     f"{epoch}")
+        lines += ["", f"Accuracy of the first pair of runs after each epoch (same seed; % of the "
+                      f"{sizes.epoch_eval_images or 'whole'} evaluation images):", "",
+                  "| epoch | eval top-1 this | eval top-1 base | EMA top-1 this | EMA top-1 base |",
+                  "|--:|--:|--:|--:|--:|"]
+        a, b = tops["this"][0], tops["base"][0]
+        for e in sorted(set(a) | set(b)):
+            lines.append(f"| {e} | {_pct(a.get(e), 'eval_top1')} | {_pct(b.get(e), 'eval_top1')} | "
+                         f"{_pct(a.get(e), 'ema_top1')} | {_pct(b.get(e), 'ema_top1')} |")
+        last = max(a) if a else None
+        if last is not None and last in b:
+            same = all(_pct(a[last], k) == _pct(b[last], k) for k in ("eval_top1", "ema_top1"))
+            lines += ["", f"- after epoch {last}: " + ("the same eval and EMA top-1 (to 0.01 %)" if same else
+                      "the accuracies differ (see the table; the evaluation options of this checkout are the "
+                      "first suspects: `Global.eval_backend`, `Global.eval_weights`)")]
     return "\n".join(lines), ratios

@@ -4,8 +4,8 @@
 It runs the checkout's own train command (``paddle_tricks.cli.train_main``, as ``paddle-tricks train`` and the
 older ``tools/train.py`` do: same start-up, same run folder handling) on a config and its ``-o`` overrides,
 with a clock added to every ``paddle.Model.fit`` call and around the methods named in ``TIMED`` that the
-checkout has. Rank 0 writes the wall-clock times of: the launch, the start of ``fit``, the begin and end of
-every batch's callbacks, the end of ``fit``, and the seconds spent per bucket (evaluation, EMA, saves). This
+checkout has. Rank 0 writes the wall-clock times of: the launch, the start of ``fit``, the start of every
+epoch, the begin and end of every batch's callbacks, the end of ``fit``, and the seconds spent per bucket (evaluation, EMA, saves). This
 file and ``clock.py`` are copied into an older checkout to time it the same way (``epoch --base``).
 """
 from __future__ import annotations
@@ -43,6 +43,9 @@ def main(job_json: str, result_json: str, launched_at: float) -> int:
     class StepClock(Callback):
         def on_train_begin(self, logs=None):
             times.setdefault("train_begin", time.time())
+
+        def on_epoch_begin(self, epoch, logs=None):
+            times.setdefault("epoch_begins", []).append(time.time())
 
         def on_train_batch_begin(self, step, logs=None):
             times["begins"].append(time.time())

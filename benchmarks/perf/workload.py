@@ -29,6 +29,7 @@ class Sizes:
     epoch_train_images: int | None   # end-to-end epoch: None = the whole Caltech-16 training set
     epoch_eval_images: int | None
     epoch_pairs: int           # ... pairs of runs, this checkout and the base
+    epoch_epochs: int          # ... epochs per run (each run's accuracy after them is compared too)
     memory_pairs: int          # freed memory kept: pairs of runs
     memory_steps: int          # ... timed steps per run
     parallel_pairs: int        # data parallel: pairs of runs
@@ -37,19 +38,20 @@ class Sizes:
 
 FULL = Sizes(image=112, batch=32, warmup=3, overhead_epochs=3, overhead_steps=14, eval_images=64, ema_rounds=200,
              save_rounds=30, loader_turns=8, loader_batches=4, infer_image=112, infer_rounds=((1, 60), (16, 15)),
-             epoch_train_images=None, epoch_eval_images=None, epoch_pairs=2, memory_pairs=2, memory_steps=5,
+             epoch_train_images=None, epoch_eval_images=None, epoch_pairs=1, epoch_epochs=3, memory_pairs=2, memory_steps=5,
              parallel_pairs=2, parallel_steps=10)
 QUICK = Sizes(image=32, batch=8, warmup=1, overhead_epochs=2, overhead_steps=3, eval_images=8, ema_rounds=6,
               save_rounds=3, loader_turns=2, loader_batches=2, infer_image=32, infer_rounds=((1, 3), (16, 2)),
-              epoch_train_images=24, epoch_eval_images=8, epoch_pairs=1, memory_pairs=1, memory_steps=2,
+              epoch_train_images=24, epoch_eval_images=8, epoch_pairs=1, epoch_epochs=2, memory_pairs=1, memory_steps=2,
               parallel_pairs=1, parallel_steps=4)
 
 
 def caltech_overrides(sizes: Sizes, output_dir: str, data_root: str = DATA_ROOT, train_images: int | None = None,
-                      eval_images: int | None = None, batch: int | None = None) -> list[str]:
-    """``-o`` overrides of the Caltech-16 CPU config: ``sizes.image`` px, one epoch, EMA and VisualDL on, silent.
+                      eval_images: int | None = None, batch: int | None = None, epochs: int = 1) -> list[str]:
+    """``-o`` overrides of the Caltech-16 CPU config: ``sizes.image`` px, ``epochs`` epochs, EMA and VisualDL on,
+    silent.
     Plain overrides, so that an older checkout of the suite (``epoch --base``) reads them too."""
-    overrides = [f"Global.output_dir={output_dir}", "Global.epochs=1", "Global.verbose=0",
+    overrides = [f"Global.output_dir={output_dir}", f"Global.epochs={epochs}", "Global.verbose=0",
                  f"Data.root={data_root}", f"Data.batch_size={batch or sizes.batch}", "EMA.enable=true",
                  "VisualDL.enable=true"]
     if train_images:
