@@ -84,19 +84,19 @@ def test_quick_run_writes_every_section_with_a_ci_per_ratio(tmp_path, caltech101
     counts = {title: len(RATIO.findall(body)) for title, body in bodies.items()}
     assert counts == {"Method": 0, "Trainer overhead": 2, "EMA update": 2, "Checkpoint save": 2, "Data loader": 1,
                       "Inference per backend": 4, "Freed memory kept": 1,
-                      "One end-to-end epoch": 2, "Data parallel": 1}
+                      "One end-to-end epoch": 3, "Data parallel": 1}
     assert len(re.findall(r"\*\*\d+\.\d+\*\*", text)) == sum(counts.values())
     for value, low, high, pairs in RATIO.findall(text):
         assert float(low) <= float(value) <= float(high) and int(pairs) >= 2
-    # the epoch breakdown of this checkout and of the base each add up to their wall time
+    # the breakdowns of this checkout, the base and this checkout on 2 processes each add up to their wall time
     epoch = bodies["One end-to-end epoch"]
-    assert "| part | this (s) | base (s) | share (this) |" in epoch
-    rows = re.findall(r"^\| (?!wall time)[^|]+ \| (\d+\.\d+) \| (\d+\.\d+) \| [\d.]+% \|$", epoch, re.M)
-    walls = re.search(r"^\| wall time[^|]+\| (\d+\.\d+) \| (\d+\.\d+) \| 100% \|$", epoch, re.M).groups()
+    assert "| part | this (s) | base (s) | this, 2 processes (s) | share (this) |" in epoch
+    rows = re.findall(r"^\| (?!wall time)[^|]+ \| (\d+\.\d+) \| (\d+\.\d+) \| (\d+\.\d+) \| [\d.]+% \|$", epoch, re.M)
+    walls = re.search(r"^\| wall time[^|]+\| (\d+\.\d+) \| (\d+\.\d+) \| (\d+\.\d+) \| 100% \|$", epoch, re.M).groups()
     assert len(rows) == 7
-    # both checkouts' accuracy after every epoch of the same-seed runs, from their metrics.jsonl
-    assert "| epoch | eval top-1 this | eval top-1 base | EMA top-1 this | EMA top-1 base |" in epoch
-    assert re.findall(r"^\| (\d) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|$", epoch, re.M) == ["1", "2"]
-    assert re.search(r"^- after epoch 2: ", epoch, re.M)
     for column, wall in enumerate(walls):
         assert sum(float(row[column]) for row in rows) == pytest.approx(float(wall), abs=0.05)
+    # the three runs' accuracy after every epoch, from their metrics.jsonl
+    assert "| epoch | eval top-1 this | eval top-1 base | eval top-1 2 processes | EMA top-1 this |" in epoch
+    assert re.findall(r"^\| (\d)(?: \| [\d.]+){6} \|$", epoch, re.M) == ["1", "2"]
+    assert re.search(r"^- this / base after epoch 2: ", epoch, re.M)

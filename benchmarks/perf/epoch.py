@@ -3,9 +3,10 @@ them, where their wall time goes, and the same epochs run by the checkout at the
 with the accuracy each reaches.
 
 Each run is a fresh process (``train_worker``) training ``sizes.epoch_epochs`` epochs with the same seed; runs of
-this checkout and of the base alternate (this, base, base, this, ...). Two ratios, this checkout over the base:
-the training steps, paired by their index in adjacent runs, and each epoch's wall time (from its start to the
-next one's, the last to the end of ``fit``: train, evaluation, saves), paired by epoch. The eval top-1 and EMA
+this checkout, of the base and of this checkout on 2 processes x 1 thread (data parallel, the global batch
+kept) alternate. Ratios over the base: this checkout's training steps, paired by their index in adjacent runs,
+and each epoch's wall time (from its start to the next one's, the last to the end of ``fit``: train, evaluation,
+saves) of this checkout and of its 2-process run, paired by epoch. The eval top-1 and EMA
 top-1 of every epoch of both come from the runs' own ``metrics.jsonl``, side by side."""
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from .workload import CONFIG, ROOT, Sizes, caltech_overrides, describe
 
 # the last commit before the work on issue 15 began (2026-11-23): "the start of this issue"
 BASE = "f75c3a3"
+# the same epochs by this checkout on 2 processes x 1 thread (data parallel, the global batch kept)
+PARALLEL = "this, 2 processes"
 
 
 def first_steps(r: dict) -> list[int]:
@@ -83,21 +86,24 @@ def _pct(record: dict | None, key: str) -> str:
 
 
 def section(sizes: Sizes, data_root: str, base: str | None = BASE) -> tuple[str, list]:
-    runs, tops = {"this": [], "base": []}, {"this": [], "base": []}
     epochs = sizes.epoch_epochs
     with tempfile.TemporaryDirectory(prefix="perf_epoch_") as folder:
-        trees = {"this": ROOT}
+        variants = {"this": (ROOT, 1)}                     # name -> (checkout, processes)
         if base:
-            trees["base"] = checkout(base, os.path.join(folder, "base"))
+            variants["base"] = (checkout(base, os.path.join(folder, "base")), 1)
+        variants[PARALLEL] = (ROOT, 2)
+        runs, tops = {name: [] for name in variants}, {name: [] for name in variants}
         for pair in range(sizes.epoch_pairs if base else 1):
-            for name in (list(trees) if pair % 2 == 0 else list(trees)[::-1]):
-                run = os.path.join(folder, f"{name}{pair}")
+            for i, name in enumerate(list(variants) if pair % 2 == 0 else list(variants)[::-1]):
+                tree, processes = variants[name]
+                run = os.path.join(folder, f"{pair}_{i}")
                 os.makedirs(run)
                 overrides = caltech_overrides(sizes, os.path.join(run, "out"), data_root,
                                               train_images=sizes.epoch_train_images,
                                               eval_images=sizes.epoch_eval_images, epochs=epochs)
-                config = os.path.join(trees[name], os.path.relpath(CONFIG, ROOT))
-                runs[name].append(launch(config, overrides, run, tree=trees[name]))
+                config = os.path.join(tree, os.path.relpath(CONFIG, ROOT))
+                runs[name].append(launch(config, overrides, run, processes=processes,
+                                         threads=1 if processes > 1 else None, tree=tree))
                 tops[name].append(accuracy(os.path.join(run, "out")))
     this = runs["this"]
     parts = {name: [breakdown(r) for r in rs] for name, rs in runs.items() if rs}
@@ -107,8 +113,11 @@ def section(sizes: Sizes, data_root: str, base: str | None = BASE) -> tuple[str,
              f"per run ({sizes.epoch_train_images or 'all'} training and {sizes.epoch_eval_images or 'all'} "
              f"evaluation images, the cosine schedule over the {epochs} epochs), EMA and VisualDL on; "
              f"{len(this)} run(s) of this checkout"
-             + (f" and {len(runs['base'])} of the base `{base}`, alternating" if base else "")
-             + f". Seconds are for the whole {epochs}-epoch run (medians over the runs).", "",
+             + (f" and {len(runs['base'])} of the base `{base}`" if base else "")
+             + f" and {len(runs[PARALLEL])} of this checkout as 2 processes x 1 thread (`paddle.distributed.launch`, "
+             f"`Data.batch_size_is: global`: each process takes half of every batch at the same learning rate), "
+             f"alternating. Seconds are for the whole {epochs}-epoch run (medians over the runs; for 2 processes, "
+             f"rank 0's clock).", "",
              "| part | " + " | ".join(f"{c} (s)" for c in columns) + " | share (this) |",
              "|---|" + "--:|" * (len(columns) + 1)]
     total = {c: float(np.median([r["finished"] - r["launched"] for r in runs[c]])) for c in columns}
@@ -118,9 +127,9 @@ def section(sizes: Sizes, data_root: str, base: str | None = BASE) -> tuple[str,
                      + f" | {med['this'] / total['this']:.1%} |")
     lines += ["| wall time, launch to end of `fit` | " + " | ".join(f"{total[c]:.2f}" for c in columns)
               + " | 100% |", ""]
-    lines.append("- evaluation passes per run: " + ", ".join(f"{c} {runs[c][0]['calls'].get('eval', 0)}"
-                                                          for c in columns)
-                 + "; timed saves: " + ", ".join(f"{c} {runs[c][0]['calls'].get('save', 0)}" for c in columns))
+    lines.append(f"- evaluation passes per run ({' / '.join(columns)}): "
+                 + " / ".join(str(runs[c][0]["calls"].get("eval", 0)) for c in columns)
+                 + "; timed saves: " + " / ".join(str(runs[c][0]["calls"].get("save", 0)) for c in columns))
     if base:
         lines.append("- The base has no `Checkpointer`: its best-weight saves fall under 'rest of the epoch ends'.")
     lines.append(f"- median training step (this checkout): "
@@ -134,23 +143,29 @@ def section(sizes: Sizes, data_root: str, base: str | None = BASE) -> tuple[str,
         ratios.append(step)
         lines.append(f"- training step, this / base (steps paired by index, the first {sizes.warmup} of each run "
                      f"not counted): {step}")
-        epoch = paired_ratio(np.concatenate([epoch_seconds(r) for r in runs["this"]]),
-                             np.concatenate([epoch_seconds(r) for r in runs["base"]]))
-        ratios.append(epoch)
-        lines.append(f"- epoch wall time (train, evaluation, saves), this / base, epochs paired by their number: "
-                     f"{epoch}")
-        lines += ["", f"Accuracy of the first pair of runs after each epoch (same seed; % of the "
+        for name in ("this", PARALLEL):
+            epoch = paired_ratio(np.concatenate([epoch_seconds(r) for r in runs[name]]),
+                                 np.concatenate([epoch_seconds(r) for r in runs["base"]]))
+            ratios.append(epoch)
+            lines.append(f"- epoch wall time (train, evaluation, saves), {name} / base, epochs paired by their "
+                         f"number: {epoch}")
+        lines += ["", f"Accuracy after each epoch, the first run of each (same seed; % of the "
                       f"{sizes.epoch_eval_images or 'whole'} evaluation images):", "",
-                  "| epoch | eval top-1 this | eval top-1 base | EMA top-1 this | EMA top-1 base |",
-                  "|--:|--:|--:|--:|--:|"]
-        a, b = tops["this"][0], tops["base"][0]
-        for e in sorted(set(a) | set(b)):
-            lines.append(f"| {e} | {_pct(a.get(e), 'eval_top1')} | {_pct(b.get(e), 'eval_top1')} | "
-                         f"{_pct(a.get(e), 'ema_top1')} | {_pct(b.get(e), 'ema_top1')} |")
+                  "| epoch | " + " | ".join(f"{what} {c}" for what in ("eval top-1", "EMA top-1")
+                                             for c in ("this", "base", "2 processes")) + " |",
+                  "|--:|" + "--:|" * 6]
+        a, b, d = tops["this"][0], tops["base"][0], tops[PARALLEL][0]
+        for e in sorted(set(a) | set(b) | set(d)):
+            lines.append(f"| {e} | " + " | ".join(_pct(t.get(e), key) for key in ("eval_top1", "ema_top1")
+                                                   for t in (a, b, d)) + " |")
         last = max(a) if a else None
         if last is not None and last in b:
             same = all(_pct(a[last], k) == _pct(b[last], k) for k in ("eval_top1", "ema_top1"))
-            lines += ["", f"- after epoch {last}: " + ("the same eval and EMA top-1 (to 0.01 %)" if same else
-                      "the accuracies differ (see the table; the evaluation options of this checkout are the "
-                      "first suspects: `Global.eval_backend`, `Global.eval_weights`)")]
+            lines += ["", f"- this / base after epoch {last}: " + (
+                "the same eval and EMA top-1 (to 0.01 %)" if same else
+                "the accuracies differ (see the table; the evaluation options of this checkout are the first "
+                "suspects: `Global.eval_backend`, `Global.eval_weights`)")]
+        lines.append("- 2 processes train the same steps on the same global batches, but each BatchNorm layer "
+                     "normalises over its process's half batch (no synchronised BN on the CPU) and each process "
+                     "draws its own augmentation: its accuracy is that of a slightly different run.")
     return "\n".join(lines), ratios
