@@ -21,7 +21,7 @@ import numpy as np
 import paddle
 
 from ..infer.backends import PaddleInferenceBackend
-from ..utils.cpu_threads import wanted_threads
+from ..utils.cpu_threads import set_paddle_threads, wanted_threads
 from .metrics import MeanCrossEntropy
 
 __all__ = ["EvalBackend", "export_for_eval", "evaluate_exported"]
@@ -50,13 +50,18 @@ def evaluate_exported(network: paddle.nn.Layer, loader, num_classes: int, on_bat
         return {}
     with tempfile.TemporaryDirectory(prefix="paddle_tricks-eval-") as folder:
         predict = export_for_eval(network, list(first[0].shape[1:]), folder)
-        for step, (images, labels) in enumerate(_chain(first, batches)):
-            logits = paddle.to_tensor(predict(np.asarray(images.numpy(), dtype=np.float32)))
-            labels = labels.reshape([-1, 1])
-            for metric in metrics:
-                metric.update(*[np.asarray(v) for v in _as_list(metric.compute(logits, labels))])
-            if on_batch is not None:
-                on_batch(step)
+        try:
+            for step, (images, labels) in enumerate(_chain(first, batches)):
+                logits = paddle.to_tensor(predict(np.asarray(images.numpy(), dtype=np.float32)))
+                labels = labels.reshape([-1, 1])
+                for metric in metrics:
+                    metric.update(*[np.asarray(v) for v in _as_list(metric.compute(logits, labels))])
+                if on_batch is not None:
+                    on_batch(step)
+        finally:
+            # running the predictor leaves the process's math threads set its own way, and the next dygraph
+            # steps would then sum in another order (a 1e-6 difference that grows over an epoch): set them back
+            set_paddle_threads(paddle, wanted_threads())
     logs = {}
     for metric in metrics:
         names, values = _as_list(metric.name()), _as_list(metric.accumulate())

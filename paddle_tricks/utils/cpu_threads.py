@@ -17,7 +17,7 @@ import importlib.util
 import os
 import sys
 
-__all__ = ["use_all_cores", "wanted_threads", "THREADS_SWITCH"]
+__all__ = ["use_all_cores", "wanted_threads", "set_paddle_threads", "THREADS_SWITCH"]
 
 THREADS_SWITCH = "PADDLE_TRICKS_NUM_THREADS"
 
@@ -46,7 +46,7 @@ def use_all_cores() -> int | None:
         if THREADS_SWITCH not in os.environ:
             return None
         n = wanted_threads()
-        _set_paddle_threads(sys.modules["paddle"], n)
+        set_paddle_threads(sys.modules["paddle"], n)
         return n
     n = wanted_threads()
     os.environ[THREADS_SWITCH] = str(n)
@@ -56,7 +56,8 @@ def use_all_cores() -> int | None:
     return n
 
 
-def _set_paddle_threads(paddle, n: int) -> None:
+def set_paddle_threads(paddle, n: int) -> None:
+    """Set the math threads (MKL, OpenMP) of the loaded ``paddle`` module to ``n``."""
     core = getattr(getattr(paddle, "base", None), "core", None)
     if hasattr(core, "set_num_threads"):
         core.set_num_threads(n)
@@ -79,6 +80,6 @@ class _AfterPaddleLoads(importlib.abc.MetaPathFinder):
 
         def exec_module(module):
             run_module(module)
-            _set_paddle_threads(module, n)
+            set_paddle_threads(module, n)
         spec.loader.exec_module = exec_module
         return spec
