@@ -163,8 +163,7 @@ def section(sizes: Sizes, data_root: str, base: str | None = BASE) -> tuple[str,
             same = all(_pct(a[last], k) == _pct(b[last], k) for k in ("eval_top1", "ema_top1"))
             lines += ["", f"- this / base after epoch {last}: " + (
                 "the same eval and EMA top-1 (to 0.01 %)" if same else
-                "the accuracies differ (see the table; the evaluation options of this checkout are the first "
-                "suspects: `Global.eval_backend`, `Global.eval_weights`)")]
+                "the accuracies differ (see the table): the two trained or evaluated differently")]
         lines.append("- 2 processes train the same steps on the same global batches, but each BatchNorm layer "
                      "normalises over its process's half batch (no synchronised BN on the CPU) and each process "
                      "draws its own augmentation: its accuracy is that of a slightly different run.")
