@@ -144,6 +144,25 @@ def test_page_records_reads_a_page_or_says_it_has_none(tmp_path):
     assert first["LR"] == "CosineWarmup 0.1, warm-up 1 epochs" and first["EMA"] == "on (decay 0.99)"
 
 
+def test_page_records_show_displays_settings_curves_and_the_exact_block(tmp_path, monkeypatch):
+    import IPython.display
+    import matplotlib
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    matplotlib.use("Agg")
+    shown, figures = [], []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    monkeypatch.setattr(plt, "show", lambda: figures.append(plt.gcf()))
+    shutil.copytree(QUICKSTART_RECORDS, tmp_path / "runs" / "quickstart")
+    records = notebook.page_records(tmp_path, "quickstart")
+    records.show(title="quickstart records")
+    assert isinstance(shown[0], pd.DataFrame) and list(shown[0].index) == [r.label for r in records.rows]
+    assert shown[1].data == records.block and len(shown) == 2
+    assert len(figures) == 1 and figures[0].axes[0].get_title() == "quickstart records"
+    plt.close("all")
+
+
 def test_settings_table_says_ema_off_and_plain_sgd():
     from paddle_tricks.config import load_config
     cfg = load_config(str(ROOT / "configs" / "fashion_mnist" / "lenet.yaml"))

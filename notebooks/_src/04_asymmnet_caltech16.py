@@ -25,7 +25,7 @@ SMOKE = start_notebook(ROOT)   # True with PADDLE_TRICKS_SMOKE=1: tiny sizes and
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
 from paddle_tricks.config import load_config
 from paddle_tricks.data import CALTECH16_CLASSES, ShapesDataset, caltech16_split
@@ -33,8 +33,7 @@ from paddle_tricks.data.image_list import load_rgb
 from paddle_tricks.engine.trainer import Trainer
 from paddle_tricks.models import create_model
 from paddle_tricks.utils.complexity import count_madds, count_params
-from paddle_tricks.utils.notebook import (comparison_lines, find_data, page_records, plot_record_curves,
-                                         run_history)
+from paddle_tricks.utils.notebook import comparison_lines, find_data, page_records, run_history
 
 
 # %% [markdown]
@@ -233,10 +232,7 @@ if RECORDS is None:
     print("No Caltech-16 run record is committed yet: `bash benchmarks/caltech16_recipes.sh` trains the runs and "
           "publishes their records to docs/results/runs/caltech16/.")
 else:
-    display(RECORDS.settings())
-    plot_record_curves(RECORDS.rows, RECORDS.ema, title="Caltech-16, committed records: eval top-1 per epoch")
-    plt.show()
-    display(Markdown(RECORDS.block))
+    RECORDS.show(title="Caltech-16, committed records: eval top-1 per epoch")
 
 # %% [markdown]
 # The pairs: final eval top-1 (last recorded epoch) of two records of the same seed, AsymmNet against MobileNetV2

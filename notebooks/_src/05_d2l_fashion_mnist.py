@@ -25,15 +25,14 @@ SMOKE = start_notebook(ROOT)   # True with PADDLE_TRICKS_SMOKE=1: tiny sizes and
 import matplotlib.pyplot as plt
 import numpy as np
 import paddle
-from IPython.display import Markdown, display
+from IPython.display import display
 
 from paddle_tricks.config import load_config
 from paddle_tricks.data.fashion_mnist import FASHION_MNIST_CLASSES, FashionMNIST
 from paddle_tricks.engine.trainer import Trainer
 from paddle_tricks.layers import BatchNormScratch
 from paddle_tricks.models import create_model
-from paddle_tricks.utils.notebook import (find_data, page_records, plot_record_curves, run_history,
-                                         settings_table)
+from paddle_tricks.utils.notebook import find_data, page_records, run_history, settings_table
 from paddle_tricks.utils.summary import print_layer_shapes
 
 CONFIGS = ROOT / "configs" / "fashion_mnist"
@@ -254,10 +253,7 @@ if RECORDS is None:
     print("No Fashion-MNIST run record is committed yet: `bash benchmarks/fashion_mnist_d2l.sh` trains the runs and "
           "publishes their records to docs/results/runs/fashion_mnist/.")
 else:
-    display(RECORDS.settings())
-    plot_record_curves(RECORDS.rows, RECORDS.ema, title="Fashion-MNIST, committed records: test accuracy per epoch")
-    plt.show()
-    display(Markdown(RECORDS.block))
+    RECORDS.show(title="Fashion-MNIST, committed records: test accuracy per epoch")
 
 # %% [markdown]
 # The article reports LeNet with batch norm at 0.830, with plain LeNet lower: with sigmoid activations and no

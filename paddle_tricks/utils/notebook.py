@@ -143,6 +143,16 @@ class PageRecords:
         from ..report.runs import read_run
         return settings_table({row.label: read_run(f).config for row, f in zip(self.rows, self.folders)})
 
+    def show(self, title: str) -> None:
+        """Display, in a notebook: the settings table, the curves (:func:`plot_record_curves`) and the block."""
+        import matplotlib.pyplot as plt
+        from IPython.display import Markdown, display
+
+        display(self.settings())
+        plot_record_curves(self.rows, self.ema, title=title)
+        plt.show()
+        display(Markdown(self.block))
+
 
 def page_records(results_dir: str | os.PathLike, page: str) -> PageRecords | None:
     """The records of ``<results_dir>/runs/<page>/``, or ``None`` when the page has none yet."""
