@@ -105,23 +105,6 @@ def test_run_history_reads_metrics_jsonl_by_epoch(tmp_path):
     assert notebook.run_history(str(tmp_path)).empty
 
 
-def test_show_markdown_file_points_relative_links_at_its_folder(tmp_path, monkeypatch):
-    import IPython.display
-
-    shown = []
-    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj.data))
-    page = tmp_path / "docs" / "results" / "page.md"
-    page.parent.mkdir(parents=True)
-    page.write_text("![curve](plots/a.png) [site](https://x.org/a) [top](#top) [abs](/etc/x)\n")
-    (tmp_path / "notebooks").mkdir()
-    monkeypatch.chdir(tmp_path / "notebooks")
-    assert notebook.show_markdown_file(page) is True
-    assert shown == ["![curve](../docs/results/plots/a.png) [site](https://x.org/a) [top](#top) [abs](/etc/x)\n"]
-    said = []
-    assert notebook.show_markdown_file(tmp_path / "missing.md", log=said.append) is False
-    assert said == ["missing.md has not been written yet"]
-
-
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART_RECORDS = ROOT / "docs" / "results" / "runs" / "quickstart"
 

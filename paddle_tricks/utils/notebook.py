@@ -16,7 +16,7 @@ from pathlib import Path
 from ..errors import DataError, UserError
 
 __all__ = ["SMOKE_ENV", "DATA_LOCATIONS", "smoke_mode", "start_notebook", "find_data", "run_history",
-           "show_markdown_file", "PageRecords", "page_records", "settings_table", "plot_record_curves",
+           "PageRecords", "page_records", "settings_table", "plot_record_curves",
            "comparison_lines"]
 
 SMOKE_ENV = "PADDLE_TRICKS_SMOKE"       # "1": tiny sizes and a few batches
@@ -105,22 +105,6 @@ def run_history(output_dir: str):
     from ..report.runs import read_run
     records = read_run(output_dir).records        # epoch order, a resumed epoch counted once
     return pd.DataFrame(records).set_index("epoch") if records else pd.DataFrame(index=pd.Index([], name="epoch"))
-
-
-def show_markdown_file(path: str | os.PathLike, log=print) -> bool:
-    """Display a Markdown file (a results page) with its relative links pointed at its folder.
-
-    Returns ``False`` (and says so through ``log``) when the file does not exist.
-    """
-    from IPython.display import Markdown, display
-
-    path = Path(path)
-    if not path.is_file():
-        log(f"{path.name} has not been written yet")
-        return False
-    base = os.path.relpath(path.parent, Path.cwd()).replace(os.sep, "/")
-    display(Markdown(re.sub(r"\]\((?!https?://|/|#)([^)]+)\)", rf"]({base}/\1)", path.read_text(encoding="utf-8"))))
-    return True
 
 
 @dataclass
