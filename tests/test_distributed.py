@@ -43,7 +43,9 @@ def test_a_config_error_is_said_by_rank_0_only(monkeypatch, capsys):
         assert "error: image 7" in capsys.readouterr().err
 
 
-def launch(tmp_path, name, **sections):
+def launch(tmp_path, name, raw=False, **sections):
+    """Train a tiny config on 2 processes: ``paddle-tricks train --nproc 2`` (or, ``raw``, Paddle's launcher
+    running tools/train.py, as on a GPU machine with ``--gpus``)."""
     out = tmp_path / name
     cfg = {"Global": {"output_dir": str(out), "epochs": 2, "verbose": 0},
            "Arch": {"name": "asymmnet_small", "num_classes": 16, "options": {"width_mult": 0.35}},
@@ -56,9 +58,10 @@ def launch(tmp_path, name, **sections):
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(cfg))
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    proc = subprocess.run([sys.executable, "-m", "paddle.distributed.launch", "--nproc_per_node", "2",
-                           "--log_dir", str(out / "launch_log"), str(ROOT / "tools" / "train.py"), "-c", str(path)],
-                          capture_output=True, text=True, env=env, timeout=300)
+    command = ([sys.executable, "-m", "paddle.distributed.launch", "--nproc_per_node", "2",
+                "--log_dir", str(out / "launch_log"), str(ROOT / "tools" / "train.py")] if raw else
+               [sys.executable, str(ROOT / "tools" / "train.py"), "--nproc", "2"])
+    proc = subprocess.run(command + ["-c", str(path)], capture_output=True, text=True, env=env, timeout=300)
     logs = {p.name: p.read_text() for p in (out / "launch_log").glob("workerlog.*")}
     return proc, logs, out
 
@@ -74,6 +77,13 @@ def test_two_processes_keep_the_global_batch_and_only_rank_0_writes(tmp_path):
     assert set(logs) == {"workerlog.0", "workerlog.1"}
     assert "final eval top-1" in logs["workerlog.0"] and "final eval top-1" not in logs["workerlog.1"]
     assert "global batch 8 = 2 x 4 per process" in logs["workerlog.0"] and "per process" not in logs["workerlog.1"]
+    # the console: rank 0's own lines as from one process; the launcher's dump and Paddle's flag banner stay in
+    # launch_log/
+    assert "global batch 8 = 2 x 4 per process" in proc.stdout and "final eval top-1" in proc.stdout
+    assert proc.stderr == ""
+    for noise in ("LAUNCH", "Modified FLAGS", "Warning"):
+        assert noise not in proc.stdout
+    assert "LAUNCH INFO" in (out / "launch_log" / "launcher.log").read_text()
     lines = (out / "metrics.jsonl").read_text().splitlines()
     assert len(lines) == 2                                     # one writer: no duplicated records
     assert len(list((out / "vdl").iterdir())) == 1             # one VisualDL log
@@ -92,7 +102,17 @@ def test_two_processes_per_process_batch_scale_the_lr(tmp_path):
 
 
 def test_a_config_error_under_the_launcher_is_printed_once(tmp_path):
-    proc, logs, _ = launch(tmp_path, "bad", Data={"batch_size": 7})
+    proc, logs, _ = launch(tmp_path, "bad", raw=True, Data={"batch_size": 7})
     assert proc.returncode != 0
     said = [ln for log in logs.values() for ln in log.splitlines() if ln.startswith("error:")]
     assert len(said) == 1 and "must divide among 2 processes" in said[0], logs
+
+
+def test_nproc_says_a_config_error_once_on_stderr_with_exit_2(tmp_path):
+    proc, _, _ = launch(tmp_path, "bad", Data={"batch_size": 7})           # found by rank 0, after the launch
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [proc.stderr.strip()] and proc.stderr.startswith("error: Data.batch_size=7")
+    assert "error" not in proc.stdout and "Traceback" not in proc.stdout
+    proc, _, out = launch(tmp_path, "early", LR={"name": "NoSuchSchedule"})  # found before any process starts
+    assert proc.returncode == 2 and proc.stderr.startswith("error: ") and len(proc.stderr.splitlines()) == 1
+    assert not out.exists()

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..utils.console import quiet, user_errors
-from .common import add_config_arguments
+from ..utils.console import is_verbose, quiet, under_launcher, user_errors
+from .common import add_config_arguments, check_positive, load_cli_config
 
 __all__ = ["train_main"]
 
@@ -19,10 +19,29 @@ def train_main(argv=None) -> int:
     parser.add_argument("--backup", action="store_true",
                         help="if Global.output_dir holds another run's results, move them to "
                              "<output_dir>.backup-<time> and start a new run there")
+    parser.add_argument("--nproc", type=int, default=1, metavar="N",
+                        help="train over N processes (data parallel through paddle.distributed.launch: one per "
+                             "GPU, or N sharing the CPU cores); Data.batch_size_is says what the batch size counts")
     args = parser.parse_args(argv)
+    check_positive(nproc=args.nproc)
     quiet()
+    if args.nproc > 1 and not under_launcher():
+        return _launch(args)
     from ..utils.memory import keep_freed_memory
     keep_freed_memory()  # no page re-faulting of activations each step (PADDLE_TRICKS_MALLOC=default: off)
     from ..engine import run_training
     run_training(args.config, args.override, resume=args.resume, backup=args.backup)
     return 0
+
+
+def _launch(args) -> int:
+    """``--nproc N``: check the config here, once, then start N processes of ``paddle-tricks train``."""
+    from ..engine.launcher import launch_training
+    from ..engine.preflight import check_output_dir
+    cfg = load_cli_config(args.config, args.override)
+    out = cfg["Global"]["output_dir"]
+    check_output_dir(out)
+    train_args = ["-c", args.config, *(a for o in args.override for a in ("-o", o))]
+    train_args += ["--resume", args.resume] if args.resume else []
+    train_args += ["--backup"] if args.backup else []
+    return launch_training(args.nproc, out, train_args, verbose=is_verbose())

@@ -17,6 +17,7 @@ from ..losses.criteria import build_loss
 from ..models import build_network
 from ..optim.lr import build_lr_scheduler
 from ..optim.optimizers import build_optimizer
+from ..utils.console import paddle_stderr_hidden
 from ..utils.seed import seed_everything
 from .checkpoint import load_weights
 from .data_parallel import parallel_recipe
@@ -83,7 +84,8 @@ def build_components(cfg: dict, device: str, log=print) -> Components:
     lr = build_lr_scheduler(recipe.lr, len(train_loader), g["epochs"])
     optimizer = build_optimizer(cfg["Optimizer"], network, lr)
     amp = amp_configs(cfg["AMP"], device, log=log)
-    model = paddle.Model(network)
+    with paddle_stderr_hidden():       # in a multi-process job hapi initialises the parallel env again
+        model = paddle.Model(network)
     top_k = min(5, cfg["Arch"]["num_classes"])
     metrics = [paddle.metric.Accuracy(topk=(1, top_k)), MeanCrossEntropy()]
     model.prepare(optimizer, build_loss(cfg["Loss"]), metrics=metrics, amp_configs=amp)

@@ -34,7 +34,8 @@ def earlier_results(output_dir: str) -> list[str]:
 
 
 def move_to_backup(output_dir: str) -> str:
-    """Move everything in ``output_dir`` but the lock to a new sibling ``<output_dir>.backup-<time>``; its path."""
+    """Move everything in ``output_dir`` but the lock and the live launcher's logs to a new sibling
+    ``<output_dir>.backup-<time>``; its path."""
     base = f"{os.path.abspath(output_dir).rstrip(os.sep)}.backup-{time.strftime('%Y%m%d-%H%M%S')}"
     backup, n = base, 1
     while os.path.exists(backup):
@@ -42,7 +43,7 @@ def move_to_backup(output_dir: str) -> str:
         backup = f"{base}-{n}"
     os.makedirs(backup)
     for name in os.listdir(output_dir):
-        if name != run_files.LOCK:
+        if name not in (run_files.LOCK, run_files.LAUNCH_LOG):
             os.replace(os.path.join(output_dir, name), os.path.join(backup, name))
     return backup
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 __all__ = ["CONFIG", "METRICS", "BEST", "BEST_EMA", "BEST_JSON", "CHECKPOINT", "CLASSES", "DATA_REPORT",
-           "FAILURE_LOG", "LEGACY_CHECKPOINT", "LOCK", "VISUALDL", "RESULTS", "run_file"]
+           "FAILURE_LOG", "LAUNCH_LOG", "LEGACY_CHECKPOINT", "LOCK", "VISUALDL", "RESULTS", "run_file"]
 
 CONFIG = "config.yaml"                                  # the resolved config of the run
 METRICS = "metrics.jsonl"                               # one JSON record per epoch
@@ -18,6 +18,7 @@ FAILURE_LOG = "data_failures.log"
 LEGACY_CHECKPOINT = os.path.join("checkpoints", "latest.pdckpt")  # the pickle of versions before safetensors
 LOCK = "run.lock"                                       # held by the training process (engine/run_lock.py)
 VISUALDL = "vdl"                                        # VisualDL logs
+LAUNCH_LOG = "launch_log"                               # `train --nproc N`: the launcher's and each process's log
 
 # what marks a folder as holding a run's results (a new run there needs --resume or --backup)
 RESULTS = (CONFIG, METRICS, BEST, BEST_EMA, BEST_JSON, CHECKPOINT, LEGACY_CHECKPOINT, CLASSES, DATA_REPORT,

@@ -22,6 +22,7 @@ import paddle
 from ..config import dump_config
 from ..data.image_list import warn_user
 from ..errors import CheckpointError, ConfigError, UserError
+from ..utils.console import paddle_stderr_hidden
 from ..utils.messages import one_line
 from ..utils.atomic import remove_stale_temps, write_json
 from . import run_files
@@ -75,7 +76,8 @@ class Trainer:
         if self.main:
             check_output_dir(self.out)
         if paddle.distributed.get_world_size() > 1 and not paddle.distributed.is_initialized():
-            paddle.distributed.init_parallel_env()
+            with paddle_stderr_hidden():
+                paddle.distributed.init_parallel_env()
 
         c = build_components(cfg, self.device, log=self.log if self.main else _silent)
         self.network, self.classes = c.network, c.classes

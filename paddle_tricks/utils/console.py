@@ -9,8 +9,10 @@ the checkpoint writer (``OSError`` ENOSPC, EDQUOT, EROFS, EACCES): finished epoc
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
+import io
 import os
 import sys
 import warnings
@@ -18,7 +20,7 @@ import warnings
 from ..errors import ConfigError, UserError
 from .messages import one_line
 
-__all__ = ["user_errors", "quiet", "VERBOSE_SWITCH"]
+__all__ = ["user_errors", "quiet", "is_verbose", "paddle_stderr_hidden", "under_launcher", "VERBOSE_SWITCH"]
 
 VERBOSE_SWITCH = "PADDLE_TRICKS_VERBOSE"
 
@@ -51,6 +53,11 @@ def user_errors(fn):
 _DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES}
 
 
+def under_launcher() -> bool:
+    """Whether this process is one of a ``paddle.distributed.launch`` job (the launcher sets ``PADDLE_TRAINER_ID``)."""
+    return "PADDLE_TRAINER_ID" in os.environ
+
+
 def _first_process() -> bool:
     """Rank 0 of a ``paddle.distributed.launch`` job (it sets ``PADDLE_TRAINER_ID``), or a single process."""
     return os.environ.get("PADDLE_TRAINER_ID", "0").strip() in ("", "0")
@@ -68,7 +75,7 @@ def quiet(verbose: bool = False) -> bool:
     reads its settings then); the Python warnings are hidden whenever it is called."""
     if verbose:
         os.environ[VERBOSE_SWITCH] = "1"
-    if os.environ.get(VERBOSE_SWITCH, "").strip() not in ("", "0"):
+    if is_verbose():
         return False
     for name, value in QUIET_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
@@ -76,3 +83,19 @@ def quiet(verbose: bool = False) -> bool:
     for message in PADDLE_MESSAGES:
         warnings.filterwarnings("ignore", message=message)
     return True
+
+
+def is_verbose() -> bool:
+    """Whether Paddle's own messages are wanted (``--verbose`` or ``PADDLE_TRICKS_VERBOSE=1``)."""
+    return os.environ.get(VERBOSE_SWITCH, "").strip() not in ("", "0")
+
+
+@contextlib.contextmanager
+def paddle_stderr_hidden():
+    """Hide what Paddle prints on ``sys.stderr`` inside the block, unless verbose: ``init_parallel_env`` (also
+    called by ``paddle.Model`` in a multi-process job) dumps every non-default flag there."""
+    if is_verbose():
+        yield
+        return
+    with contextlib.redirect_stderr(io.StringIO()):
+        yield
