@@ -114,7 +114,7 @@ def section(sizes: Sizes, data_root: str, base: str | None = BASE) -> tuple[str,
              f"evaluation images, the cosine schedule over the {epochs} epochs), EMA and VisualDL on; "
              f"{len(this)} run(s) of this checkout"
              + (f" and {len(runs['base'])} of the base `{base}`" if base else "")
-             + f" and {len(runs[PARALLEL])} of this checkout as 2 processes x 1 thread (`paddle.distributed.launch`, "
+             + f" and {len(runs[PARALLEL])} of this checkout as 2 processes x 1 thread (Paddle's launcher, as `paddle-tricks train --nproc 2` runs it, "
              f"`Data.batch_size_is: global`: each process takes half of every batch at the same learning rate), "
              f"alternating. Seconds are for the whole {epochs}-epoch run (medians over the runs; for 2 processes, "
              f"rank 0's clock).", "",
