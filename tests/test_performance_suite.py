@@ -82,12 +82,15 @@ def test_quick_run_writes_every_section_with_a_ci_per_ratio(tmp_path, caltech101
     # every bold figure is a ratio with its interval, and each section but the epoch breakdown has one
     bodies = dict(zip(titles, re.split(r"^## .+$", text, flags=re.M)[1:]))
     counts = {title: len(RATIO.findall(body)) for title, body in bodies.items()}
-    assert counts == {"Method": 0, "Trainer overhead": 2, "EMA update": 2, "Checkpoint save": 2, "Data loader": 1,
+    assert counts == {"Method": 0, "Trainer overhead": 3, "EMA update": 2, "Checkpoint save": 2, "Data loader": 1,
                       "Inference per backend": 4, "Freed memory kept": 1,
                       "One end-to-end epoch": 3, "Data parallel": 1}
     assert len(re.findall(r"\*\*\d+\.\d+\*\*", text)) == sum(counts.values())
     for value, low, high, pairs in RATIO.findall(text):
         assert float(low) <= float(value) <= float(high) and int(pairs) >= 2
+    # the Trainer's fixed cost per step, measured where the step is short, set against the batch-32 bare step
+    assert re.search(r"the Trainer step takes -?\d+\.\d \(95% CI -?\d+\.\d to -?\d+\.\d, \d+ pairs\) ms more",
+                     bodies["Trainer overhead"])
     # the breakdowns of this checkout, the base and this checkout on 2 processes each add up to their wall time
     epoch = bodies["One end-to-end epoch"]
     assert "| part | this (s) | base (s) | this, 2 processes (s) | share (this) |" in epoch

@@ -8,6 +8,12 @@ Trainer's step returns (odd steps), so single steps of the two alternate. A Trai
 handing the batch over to the next request (hapi's ``train_batch`` and every batch callback). The first
 ``warmup`` pairs of each epoch are not counted.
 
+The Trainer's cost per step hardly depends on the batch (hapi's bookkeeping, metrics of one batch, callbacks,
+EMA over the same weights), while the step itself does: at batch 32 the pairs' noise (a few % of a 2-second step)
+is as large as the overhead sought. So the same network and optimizer also train a fixed-cost run, batch 2 at
+32 px, where a step takes tens of ms: the median per-pair difference (Trainer - bare) in ms, with its CI, set
+against the bare Caltech-16 step, gives the overhead at batch 32 to a fraction of a per cent.
+
 The epoch-end extra is the time from the last batch of an epoch to the next request (or the end of ``fit``),
 less the evaluation (timed and taken out: it is the end-to-end section's business): weight checks, best and
 last checkpoint, metrics file, VisualDL. It is reported per epoch, and as the overhead of a whole Caltech-16
@@ -15,6 +21,7 @@ epoch: (steps x Trainer step + extra) / (steps x bare step).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import tempfile
 import time
@@ -83,13 +90,15 @@ def bare_loop(cfg: dict, network_state: dict, steps_per_epoch: int):
     return step
 
 
-def measure(sizes: Sizes, data_root: str) -> dict:
+def measure(sizes: Sizes, data_root: str, lr_scale: float = 1.0) -> dict:
+    from paddle_tricks.engine.data_parallel import SCALED_LR_KEYS
     from paddle_tricks.engine.trainer import Trainer
 
     with tempfile.TemporaryDirectory(prefix="perf_overhead_") as out:
         cfg = caltech_config(sizes, out, data_root, train_images=sizes.overhead_steps * sizes.batch,
                              eval_images=sizes.eval_images)
         cfg["Global"]["epochs"] = sizes.overhead_epochs
+        cfg["LR"].update({k: cfg["LR"][k] * lr_scale for k in SCALED_LR_KEYS})
         trainer = Trainer(cfg, log=lambda *_: None, warn=lambda *_: None)
         batches = [list(b) for b, _ in zip(trainer.train_loader, range(min(8, sizes.overhead_steps)))]
         step = bare_loop(cfg, trainer.network.state_dict(), sizes.overhead_steps)
@@ -117,9 +126,25 @@ def measure(sizes: Sizes, data_root: str) -> dict:
             "epochs": sizes.overhead_epochs, "steps": sizes.overhead_steps}
 
 
+FIXED_COST_IMAGE, FIXED_COST_BATCH = 32, 2
+
+
+def fixed_cost(sizes: Sizes, data_root: str) -> dict:
+    """``measure`` at batch 2 and 32 px: the Trainer's per-step cost with the step's own noise made small."""
+    small = dataclasses.replace(sizes, image=min(FIXED_COST_IMAGE, sizes.image),
+                                batch=min(FIXED_COST_BATCH, sizes.batch), overhead_epochs=2,
+                                overhead_steps=sizes.fixed_cost_steps)
+    return measure(small, data_root, lr_scale=1e-3)   # BN over 2 images at 1x1 diverges at the config's rate
+
+
 def section(sizes: Sizes, data_root: str) -> tuple[str, list]:
     r = measure(sizes, data_root)
+    f = fixed_cost(sizes, data_root)
     step = paired_ratio(r["trainer"], r["bare"])
+    extra_ms = f["trainer"] - f["bare"]
+    extra = derived_ratio(lambda d: np.median(d) * 1e3, extra_ms, pairs=len(extra_ms))
+    via_fixed = derived_ratio(lambda d, bare: 1 + np.median(d) / np.median(bare), extra_ms, r["bare"],
+                              pairs=len(extra_ms))
     per_epoch = math.ceil(CALTECH16_TRAIN_IMAGES / sizes.batch)
 
     def epoch_ratio(step_ratios, bare, extras):
@@ -136,8 +161,16 @@ def section(sizes: Sizes, data_root: str) -> tuple[str, list]:
         f"| Trainer (`paddle.Model.train_batch` + its callbacks) | {ms(r['trainer'])} |",
         "",
         f"- Trainer / bare loop, per step: {step}",
+        f"- fixed cost: at batch {FIXED_COST_BATCH} and {FIXED_COST_IMAGE} px (same network, optimizer, EMA and "
+        f"callbacks; {f['epochs']} epochs of {f['steps']} paired steps, bare step {ms(f['bare'])} ms) the Trainer "
+        f"step takes {_number(extra)} ms more than the bare one (median per-pair difference); over the bare "
+        f"step at batch {sizes.batch} above, Trainer / bare loop: {via_fixed}",
         f"- epoch-end extra (checks, checkpoint, best weights, metrics, VisualDL; no evaluation): "
         f"{ms(r['extras'])} ms per epoch (median of {len(r['extras'])} epochs)",
         f"- Trainer / bare loop over a Caltech-16 epoch ({per_epoch} steps plus the epoch-end extra): {epoch}",
     ]
-    return "\n".join(lines), [step, epoch]
+    return "\n".join(lines), [step, via_fixed, epoch]
+
+
+def _number(r) -> str:
+    return f"{r.value:.1f} (95% CI {r.low:.1f} to {r.high:.1f}, {r.pairs} pairs)"

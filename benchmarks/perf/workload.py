@@ -19,6 +19,7 @@ class Sizes:
     warmup: int                # untimed steps (or calls) of each variant before the timed ones
     overhead_epochs: int       # trainer overhead: epochs of paired steps
     overhead_steps: int        # ... steps per epoch (the warm-up ones included)
+    fixed_cost_steps: int      # ... and per epoch of the fixed-cost run (2 epochs, batch 2 at 32 px)
     eval_images: int           # evaluation images where evaluation is not the thing measured
     ema_rounds: int
     save_rounds: int
@@ -36,11 +37,13 @@ class Sizes:
     parallel_steps: int        # ... steps per run (the warm-up ones included)
 
 
-FULL = Sizes(image=112, batch=32, warmup=3, overhead_epochs=3, overhead_steps=14, eval_images=64, ema_rounds=200,
+FULL = Sizes(image=112, batch=32, warmup=3, overhead_epochs=3, overhead_steps=14,
+             fixed_cost_steps=63, eval_images=64, ema_rounds=200,
              save_rounds=30, loader_turns=8, loader_batches=4, infer_image=112, infer_rounds=((1, 60), (16, 15)),
              epoch_train_images=None, epoch_eval_images=None, epoch_pairs=1, epoch_epochs=3, memory_pairs=2, memory_steps=5,
              parallel_pairs=2, parallel_steps=10)
-QUICK = Sizes(image=32, batch=8, warmup=1, overhead_epochs=2, overhead_steps=3, eval_images=8, ema_rounds=6,
+QUICK = Sizes(image=32, batch=8, warmup=1, overhead_epochs=2, overhead_steps=3,
+              fixed_cost_steps=3, eval_images=8, ema_rounds=6,
               save_rounds=3, loader_turns=2, loader_batches=2, infer_image=32, infer_rounds=((1, 3), (16, 2)),
               epoch_train_images=24, epoch_eval_images=8, epoch_pairs=1, epoch_epochs=2, memory_pairs=1, memory_steps=2,
               parallel_pairs=1, parallel_steps=4)
