@@ -103,3 +103,16 @@ def test_quick_run_writes_every_section_with_a_ci_per_ratio(tmp_path, caltech101
     assert "| epoch | eval top-1 this | eval top-1 base | eval top-1 2 processes | EMA top-1 this |" in epoch
     assert re.findall(r"^\| (\d)(?: \| [\d.]+){6} \|$", epoch, re.M) == ["1", "2"]
     assert re.search(r"^- this / base after epoch 2: ", epoch, re.M)
+
+
+def test_the_speed_figures_quoted_in_readme_and_results_are_the_committed_pages():
+    page = (ROOT / "docs" / "results" / "performance.md").read_text()
+    date = re.search(r"^- date: (\d{4}-\d\d-\d\d) (\d\d:\d\d) UTC", page, re.M).groups()
+    readme, results = (ROOT / "README.md").read_text(), (ROOT / "docs" / "RESULTS.md").read_text()
+    assert f"From the run of {date[0]} {date[1]} UTC" in results
+    quoted = readme[readme.index("MobileNetV2 (16 classes) at 112 px, images/s"):readme.index("At 224 px")]
+    assert f"`bash benchmarks/run_performance.sh`, {date[0]}\n{date[1]} UTC" in quoted
+    # the README's table: batch, then images/s of dygraph, paddle.inference and ONNX Runtime, as on the page
+    table = re.findall(r"^\| (\d+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", quoted, re.M)
+    measured = re.findall(r"^\| (\d+) \| \d+ \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|", page, re.M)
+    assert table and table == measured
