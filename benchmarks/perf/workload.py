@@ -41,7 +41,7 @@ FULL = Sizes(image=112, batch=32, warmup=3, overhead_epochs=3, overhead_steps=14
              fixed_cost_steps=63, eval_images=64, ema_rounds=200,
              save_rounds=30, loader_turns=8, loader_batches=4, infer_image=112, infer_rounds=((1, 60), (16, 15)),
              epoch_train_images=None, epoch_eval_images=None, epoch_pairs=1, epoch_epochs=3, memory_pairs=2, memory_steps=5,
-             parallel_pairs=2, parallel_steps=10)
+             parallel_pairs=3, parallel_steps=16)
 QUICK = Sizes(image=32, batch=8, warmup=1, overhead_epochs=2, overhead_steps=3,
               fixed_cost_steps=3, eval_images=8, ema_rounds=6,
               save_rounds=3, loader_turns=2, loader_batches=2, infer_image=32, infer_rounds=((1, 3), (16, 2)),
