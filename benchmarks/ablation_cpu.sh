@@ -7,12 +7,18 @@
 # Usage: bash benchmarks/ablation_cpu.sh [extra tools/ablate.py options]. Publishes the records at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Runs go to $RUNS_OUT/ablation/ (default output/long_runs), records to $RESULTS_DIR (default docs/results).
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+RUNS_OUT=${RUNS_OUT:-output/long_runs}
+RESULTS_DIR=${RESULTS_DIR:-docs/results}
 python tools/ablate.py -c configs/ablations/base_resnet18_shapes.yaml \
   --tricks acblock,blurpool,acon_c,se,dropblock,spconv --seeds 0 --confirm-seeds 1 \
-  --out output/ablations/resnet18_shapes "$@"
+  --out "$RUNS_OUT/ablation" "$@"
 # publish each run's text record (docs/results/runs/ablation/<variant>_s<seed>/) and regenerate the page's tables
-for run in output/ablations/resnet18_shapes/*_s*; do
-  if [ -d "$run" ]; then python -m paddle_tricks publish "$run" --page ablation --command "bash benchmarks/ablation_cpu.sh"; fi
+for run in "$RUNS_OUT"/ablation/*_s*; do
+  if [ -d "$run" ]; then
+    python -m paddle_tricks publish "$run" --page ablation --command "bash benchmarks/ablation_cpu.sh" \
+      --results-dir "$RESULTS_DIR"
+  fi
 done
-python -m paddle_tricks report --page ablation
+python -m paddle_tricks report --page ablation --results-dir "$RESULTS_DIR"

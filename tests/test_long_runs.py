@@ -54,3 +54,15 @@ def test_runner_trains_publishes_regenerates_and_skips_finished_runs(tmp_path):
     assert "skip good" in second.stdout and "still to run: 1 runs" in second.stdout
     assert json.loads((record / "summary.json").read_text())["published"] == summary["published"]
     assert (results / "demo.md").read_text() == page
+
+
+def test_the_queue_names_every_long_run_script_in_order_and_estimate_trains_nothing(tmp_path):
+    env = {**os.environ, "RESULTS_DIR": str(tmp_path / "results"), "RUNS_OUT": str(tmp_path / "out")}
+    proc = subprocess.run(["bash", os.path.join(ROOT, "benchmarks", "long_runs_queue.sh"), "--estimate"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    named = [line.split()[1].rstrip(":") for line in proc.stdout.splitlines() if line.startswith("== ")]
+    assert named == ["caltech16_recipes.sh", "ablation_cpu.sh", "fashion_mnist_d2l.sh", "ablation_caltech16.sh"]
+    assert proc.stdout.count("estimated time:") == 3 and not (tmp_path / "out").exists()
+    for script in named:
+        assert os.path.isfile(os.path.join(ROOT, "benchmarks", script))
