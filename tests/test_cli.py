@@ -171,7 +171,8 @@ def test_compare_error_contract(tmp_path):
 def test_verbose_anywhere_switches_paddle_output_back_on(monkeypatch, capsys):
     from paddle_tricks.cli import main
     from paddle_tricks.utils.console import VERBOSE_SWITCH
-    monkeypatch.delenv(VERBOSE_SWITCH, raising=False)
+    monkeypatch.setenv(VERBOSE_SWITCH, "0")   # recorded, so that the "1" set by --verbose is undone after the test
+    monkeypatch.delenv(VERBOSE_SWITCH)
     assert main(["configs"]) == 0 and VERBOSE_SWITCH not in os.environ
     assert main(["configs", "--verbose"]) == 0 and os.environ[VERBOSE_SWITCH] == "1"
     assert "quickstart" in capsys.readouterr().out.splitlines()

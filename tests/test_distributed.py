@@ -11,7 +11,7 @@ from paddle_tricks.engine import run_files
 from paddle_tricks.engine.checkpoint import Checkpointer
 from paddle_tricks.engine.data_parallel import parallel_recipe
 from paddle_tricks.errors import ConfigError, DataError
-from paddle_tricks.utils.console import user_errors
+from paddle_tricks.utils.console import VERBOSE_SWITCH, user_errors
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NORM = {"Normalize": {"mean": [127.5] * 3, "std": [64.0] * 3, "data_format": "CHW"}}
@@ -57,7 +57,8 @@ def launch(tmp_path, name, raw=False, **sections):
         cfg[sec].update(val)
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    env = {k: v for k, v in os.environ.items() if k != VERBOSE_SWITCH}     # the console as a user sees it
+    env["PYTHONWARNINGS"] = "ignore"
     command = ([sys.executable, "-m", "paddle.distributed.launch", "--nproc_per_node", "2",
                 "--log_dir", str(out / "launch_log"), str(ROOT / "tools" / "train.py")] if raw else
                [sys.executable, str(ROOT / "tools" / "train.py"), "--nproc", "2"])
