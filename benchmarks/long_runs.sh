@@ -5,7 +5,8 @@
 # so re-running a script after an interruption picks up where it stopped. Each finished run's text record is
 # published to $RESULTS_DIR/runs/<page>/<name>/ (`paddle-tricks publish`; default docs/results); runs and logs stay
 # in $RUNS_OUT (default output/long_runs/).
-# `bash <script> --estimate` prints the estimate and trains nothing.
+# `bash <script> --estimate` prints the estimate and trains nothing. ONLY="name name ..." restricts a script to
+# those runs (e.g. the ones that fit in the time a machine is left to itself); the others are left for later.
 # Data: $PADDLE_TRICKS_SHARED/data (default ../shared/data, the shared folder beside the repository).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -13,12 +14,15 @@ SHARED=${PADDLE_TRICKS_SHARED:-../shared}
 PARALLEL=${PARALLEL:-2}
 RUNS_OUT=${RUNS_OUT:-output/long_runs}
 RESULTS_DIR=${RESULTS_DIR:-docs/results}
+ONLY=${ONLY:-}
 P_PAGE=() P_NAME=() P_MIN=() P_ARGS=()
 ESTIMATE_ONLY=0
 if [ "${1:-}" = --estimate ]; then ESTIMATE_ONLY=1; fi
 
-# plan PAGE NAME CPU_MINUTES ARG...: one run (ARG... are `paddle-tricks train` arguments, -c and -o)
+# plan PAGE NAME CPU_MINUTES ARG...: one run (ARG... are `paddle-tricks train` arguments, -c and -o); with ONLY
+# set, a run not named in it is left out
 plan() {
+  if [ -n "$ONLY" ] && [[ " $ONLY " != *" $2 "* ]]; then return 0; fi
   P_PAGE+=("$1") P_NAME+=("$2") P_MIN+=("$3")
   shift 3
   P_ARGS+=("$(printf '%q ' "$@")")
