@@ -2,16 +2,20 @@
 # Issue 14, item 4: the d2l article's table on this CPU. Every net of the article (LeNet, LeNet-BN, AlexNet,
 # VGG-11/4, NiN, GoogLeNet, ResNet-18, DenseNet; LeNet-BN also with the article's from-scratch BatchNorm) for its
 # 10 epochs with its optimizer (plain SGD), batch size and learning rate, at the input size of
-# configs/fashion_mnist/cpu/ (LeNet and LeNet-BN at the article's 28 px): the smallest size at which each net's
-# last stage keeps a map of at least 2x2 (each config's header says why and gives its estimate). Records go to
-# docs/results/runs/fashion_mnist/<net>_<size>/ and the tables of docs/results/fashion_mnist.md are regenerated.
-# Resumable: rerun the same command after an interruption.
-#   nohup bash benchmarks/fashion_mnist_d2l.sh > output/fashion_mnist_d2l.log 2>&1 &
-# Longest runs first so that the two parallel runs end together. CPU minutes per run: CPU time of 2 timed SGD steps
-# and one test batch at 1 thread on the loaded machine (2026-12-01), scaled to 10 epochs of 60,000 + 10,000 images.
+# configs/fashion_mnist/cpu/ (LeNet and LeNet-BN at the article's 28 px; each config's header says why that size and
+# what its last stage sees). Records go to docs/results/runs/fashion_mnist/<net>_<size>/ and the tables of
+# docs/results/fashion_mnist.md are regenerated. Resumable, and a run whose record is published is skipped, so the
+# table fills up over several sittings; a sitting of these machines (a fresh machine for at most 3 hours) fits two
+# of the runs side by side, e.g.
+#   ONLY="nin_68 googlenet_32" nohup bash benchmarks/fashion_mnist_d2l.sh > output/fashion_mnist_d2l.log 2>&1 &
+#   ONLY="resnet18_32 densenet_64" nohup bash benchmarks/fashion_mnist_d2l.sh > output/fashion_mnist_d2l.log 2>&1 &
+# AlexNet takes 3.1 h at one thread, so it runs alone at two (about 1.8 h):
+#   ONLY=alexnet_68 PARALLEL=1 THREADS=2 nohup bash benchmarks/fashion_mnist_d2l.sh > output/fashion_mnist_d2l.log 2>&1 &
+# Minutes per run at 1 thread: the training steps timed on the idle machine (AMD EPYC, 2026-12-01; see each config's
+# header) plus a tenth for the test passes; the LeNets from their records.
 source "$(dirname "$0")/long_runs.sh"
 ROOT=(-o "Data.root=$SHARED/data/fashion-mnist")
-for run in nin_100:202 resnet18_40:201 densenet_64:182 googlenet_40:147 alexnet_68:107 vgg11_small_32:50; do
+for run in alexnet_68:202 densenet_64:144 nin_68:126 googlenet_32:126 resnet18_32:116 vgg11_small_32:57; do
   plan fashion_mnist "${run%%:*}" "${run##*:}" -c "configs/fashion_mnist/cpu/${run%%:*}.yaml" "${ROOT[@]}"
 done
 plan fashion_mnist lenet_28 5 -c configs/fashion_mnist/lenet.yaml "${ROOT[@]}"

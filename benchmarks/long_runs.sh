@@ -7,6 +7,7 @@
 # in $RUNS_OUT (default output/long_runs/).
 # `bash <script> --estimate` prints the estimate and trains nothing. ONLY="name name ..." restricts a script to
 # those runs (e.g. the ones that fit in the time a machine is left to itself); the others are left for later.
+# THREADS=N gives each run N OpenMP threads (default 1), e.g. PARALLEL=1 THREADS=2 for a run too long for one thread.
 # Data: $PADDLE_TRICKS_SHARED/data (default ../shared/data, the shared folder beside the repository).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,6 +16,7 @@ PARALLEL=${PARALLEL:-2}
 RUNS_OUT=${RUNS_OUT:-output/long_runs}
 RESULTS_DIR=${RESULTS_DIR:-docs/results}
 ONLY=${ONLY:-}
+THREADS=${THREADS:-1}
 P_PAGE=() P_NAME=() P_MIN=() P_ARGS=()
 ESTIMATE_ONLY=0
 if [ "${1:-}" = --estimate ]; then ESTIMATE_ONLY=1; fi
@@ -40,15 +42,15 @@ print_estimate() {  # the estimate of the planned runs: all of them, and those s
     total=$(( total + P_MIN[i] ))
     if ! record_finished "${P_PAGE[i]}" "${P_NAME[i]}"; then left=$(( left + P_MIN[i] )); todo=$(( todo + 1 )); fi
   done
-  echo "estimated time: ${#P_NAME[@]} runs, $(hours "$total") of CPU time at 1 thread in all ($(hours $(( total / PARALLEL ))) wall with $PARALLEL parallel runs on an idle machine)"
-  echo "still to run: $todo runs, about $(hours $(( left / PARALLEL ))) wall (estimates from timed steps on a loaded machine: upper bounds)"
+  echo "estimated time: ${#P_NAME[@]} runs, $(hours "$total") at 1 thread in all ($(hours $(( total / PARALLEL ))) wall with $PARALLEL parallel runs on an idle machine)"
+  echo "still to run: $todo runs, about $(hours $(( left / PARALLEL ))) wall (from timed steps; each script says where and when)"
   if [ "$ESTIMATE_ONLY" = 1 ]; then exit 0; fi
 }
 
 train_and_publish() {  # train_and_publish PAGE NAME ARGS: train (resumable), then publish the record
   local page=$1 name=$2 args=$3
   local out="$RUNS_OUT/$page/$name"
-  local cmd="OMP_NUM_THREADS=1 python -m paddle_tricks train ${args}-o Global.output_dir=$out -o Global.resume=auto"
+  local cmd="OMP_NUM_THREADS=$THREADS python -m paddle_tricks train ${args}-o Global.output_dir=$out -o Global.resume=auto"
   mkdir -p "$RUNS_OUT/$page"
   echo "[$(date -u +%H:%M)] start $name (log: $out.log)"
   if eval "$cmd" >> "$out.log" 2>&1 &&
