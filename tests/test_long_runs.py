@@ -21,8 +21,8 @@ def tiny_config(path):
     return str(path)
 
 
-def run_script(tmp_path, body):
-    env = {**os.environ, "RESULTS_DIR": str(tmp_path / "results"), "RUNS_OUT": str(tmp_path / "out")}
+def run_script(tmp_path, body, **env_vars):
+    env = {**os.environ, "RESULTS_DIR": str(tmp_path / "results"), "RUNS_OUT": str(tmp_path / "out"), **env_vars}
     script = f"source {LIB}\n{body}\n"
     return subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=600)
 
@@ -34,15 +34,15 @@ def test_runner_trains_publishes_regenerates_and_skips_finished_runs(tmp_path):
     cfg = tiny_config(tmp_path / "tiny.yaml")
     body = (f"plan demo good 30 -c {cfg}\nplan demo bad 90 -c {cfg} -o Arch.name=no_such_net\n"
             f"run_plan\nfinish_pages demo")
-    first = run_script(tmp_path, body)
+    first = run_script(tmp_path, body, THREADS="2")
     assert first.returncode == 0, first.stderr[-2000:]
-    assert "estimated time: 2 runs, 2.0 h of CPU time at 1 thread in all (1.0 h wall" in first.stdout
+    assert "estimated time: 2 runs, 2.0 h at 1 thread in all (1.0 h wall" in first.stdout
     assert "still to run: 2 runs" in first.stdout
 
     record = results / "runs" / "demo" / "good"
     summary = json.loads((record / "summary.json").read_text())
     assert summary["status"] == "finished" and summary["epochs_done"] == 2
-    assert "Global.resume=auto" in summary["command"] and "OMP_NUM_THREADS=1" in summary["command"]
+    assert "Global.resume=auto" in summary["command"] and "OMP_NUM_THREADS=2" in summary["command"]
     trained = tmp_path / "out" / "demo" / "good"
     assert (trained / "best.safetensors").is_file() and not list(record.glob("*.safetensors"))
     assert "FAILED bad" in first.stderr and not (results / "runs" / "demo" / "bad").exists()
@@ -54,6 +54,16 @@ def test_runner_trains_publishes_regenerates_and_skips_finished_runs(tmp_path):
     assert "skip good" in second.stdout and "still to run: 1 runs" in second.stdout
     assert json.loads((record / "summary.json").read_text())["published"] == summary["published"]
     assert (results / "demo.md").read_text() == page
+
+
+def test_only_restricts_a_script_to_the_runs_it_names(tmp_path):
+    body = ("plan demo a 30 -c x.yaml\nplan demo b 90 -c x.yaml\nplan demo c 60 -c x.yaml\n"
+            "ESTIMATE_ONLY=1\nrun_plan")
+    everything = run_script(tmp_path, body)
+    assert "estimated time: 3 runs, 3.0 h" in everything.stdout
+    some = run_script(tmp_path, body, ONLY="c a")
+    assert some.returncode == 0 and "estimated time: 2 runs, 1.5 h" in some.stdout
+    assert not (tmp_path / "out").exists()
 
 
 def test_the_queue_names_every_long_run_script_in_order_and_estimate_trains_nothing(tmp_path):
