@@ -184,12 +184,15 @@ def test_an_ablation_page_gets_the_per_trick_table(runs, tmp_path):
     results = str(tmp_path / "results")
     page = page_with_markers(results, "abl")
     publish_run(runs["a"], results, "abl", name="base_s0", log=lambda *_: None)
+    publish_run(runs["b"], results, "abl", name="base_s1", log=lambda *_: None)
     publish_run(runs["b"], results, "abl", name="se_s0", log=lambda *_: None)
     assert regenerate_page(results, "abl", plots=False, log=lambda *_: None) is True
     text = open(page, encoding="utf-8").read()
-    base, se = (max(r["eval_top1"] for r in metrics(runs[k])) for k in "ab")
+    base0, se = (max(r["eval_top1"] for r in metrics(runs[k])) for k in "ab")
+    base = (base0 + se) / 2  # base_s0 is run a, base_s1 is run b
     row = next(line for line in text.splitlines() if line.startswith("| se |"))
     assert "Δ vs base (pp)" in text and f"{100 * (se - base):+.2f}" in row
+    assert f"Seed-to-seed spread of the base: {100 * abs(base0 - se):.2f} pp" in text  # the line below the table
     assert text.index("| se |") < text.index("| base_s0 |")  # per trick first, then per run
 
 

@@ -58,14 +58,16 @@ def page_rows(folders: list[str], log=print) -> tuple[list[RunSummary], list[dic
     return [summarize_run(run, latency=False, log=log) for run in runs], ema
 
 
-def drop_empty_columns(table: str) -> str:
-    """A Markdown table without the columns whose every body cell is ``-``."""
-    lines = table.rstrip("\n").split("\n")
-    cells = [[c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]] for line in lines]
+def drop_empty_columns(text: str) -> str:
+    """``text`` (a Markdown table, then any other lines) without the table columns whose every body cell is ``-``."""
+    lines = text.rstrip("\n").split("\n")
+    n_table = next((i for i, line in enumerate(lines) if not line.startswith("|")), len(lines))
+    cells = [[c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]] for line in lines[:n_table]]
     body = cells[2:]
     keep = [i for i in range(len(cells[0])) if not body or any(row[i] != "-" for row in body)]
-    return "\n".join("| " + " | ".join(row[i] for i in keep) + " |" if n != 1 else
-                     "|" + "|".join(row[i] for i in keep) + "|" for n, row in enumerate(cells)) + "\n"
+    table = ["| " + " | ".join(row[i] for i in keep) + " |" if n != 1 else
+             "|" + "|".join(row[i] for i in keep) + "|" for n, row in enumerate(cells)]
+    return "\n".join(table + lines[n_table:]) + "\n"
 
 
 def epoch_table(labels: list[str], curves: list[dict[int, float]]) -> str:
