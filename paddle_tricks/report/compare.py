@@ -21,13 +21,11 @@ that is missing, unfinished or partly unreadable is reported, never fatal. The c
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import datetime as _dt
 import json
 import os
 import platform
-import sys
 from dataclasses import asdict, dataclass, field
 
 from ..errors import UserError
@@ -122,9 +120,8 @@ def _complexity(run: Run, row: RunSummary, input_hw, latency: bool, export_dir: 
 
     paddle.set_device("cpu")
 
-    def build():  # apply_tricks prints one line per trick: keep stdout for the table
-        with contextlib.redirect_stdout(sys.stderr):
-            return build_network(run.config)
+    def build():  # silently: the row names the tricks; their conversion lines were in the run's own log
+        return build_network(run.config, log=None)
     try:
         net = build()
     except Exception as e:  # noqa: BLE001 - report, do not stop the comparison
