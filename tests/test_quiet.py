@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 import pytest
 import yaml
@@ -19,6 +20,7 @@ FOREIGN = [
     r"ccache", r"OMP_NUM_THREADS", r"LAUNCH", r"PIR", r"Traceback",
     r"Eval begin", r"Eval samples", r"The loss value printed", r"^Epoch \d+/\d+$", r"step \d+/\d+ \[=",   # hapi
     r"Running analysis", r"Running IR pass", r"\[Paddle2ONNX\]",                                      # deploy
+    r"\[\s*INFO\]", r"fontManager",                          # library INFO logs through Paddle's root handler
 ]
 
 
@@ -39,6 +41,7 @@ def run(*args, verbose=False):
            if k not in ("PYTHONWARNINGS", "PADDLE_TRICKS_VERBOSE") and not k.startswith(("GLOG_", "FLAGS_"))}
     if verbose:
         env["PADDLE_TRICKS_VERBOSE"] = "1"
+    env["MPLCONFIGDIR"] = tempfile.mkdtemp()  # an empty font cache: matplotlib logs an INFO line as it builds one
     proc = subprocess.run([sys.executable, "-m", "paddle_tricks", *args], capture_output=True, text=True,
                           cwd=ROOT, env=env, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,7 +1,8 @@
 """How the command-line tools talk to the user: one ``error:`` line for a user mistake, Paddle's noise hidden.
 
-``quiet()`` hides Paddle's Python warnings and its C++ log lines (glog INFO and WARNING: PIR notes, analysis
-passes); ``PADDLE_TRICKS_VERBOSE=1`` (or ``quiet(verbose=True)``) keeps them, for debugging.
+``quiet()`` hides Paddle's Python warnings, its C++ log lines (glog INFO and WARNING: PIR notes, analysis
+passes) and the INFO lines of any library (``import paddle`` gives the root logger an INFO handler, so e.g.
+matplotlib's "generated new fontManager" would print); ``PADDLE_TRICKS_VERBOSE=1`` (or ``quiet(verbose=True)``) keeps them, for debugging.
 
 A user mistake (``UserError``: bad config, missing data, unfit checkpoint, a diverged run) ends with one
 ``error:`` line and exit code 2, never a traceback. So does a full disk or a read-only folder met outside
@@ -13,6 +14,7 @@ import contextlib
 import errno
 import functools
 import io
+import logging
 import os
 import sys
 import warnings
@@ -82,7 +84,19 @@ def quiet(verbose: bool = False) -> bool:
     warnings.filterwarnings("ignore", module=r"paddle(\.|$)")
     for message in PADDLE_MESSAGES:
         warnings.filterwarnings("ignore", message=message)
+    _root_logger_at_warning()
     return True
+
+
+def _root_logger_at_warning() -> None:
+    """Keep Python's default: library log records print from WARNING up. Paddle's ``get_logger(level)`` (called
+    on import with name "root") adds an INFO handler to the root logger unless it already has one: give it one
+    first, or, when Paddle got there before us, lower its level back."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    elif root.level < logging.WARNING:
+        root.setLevel(logging.WARNING)
 
 
 def is_verbose() -> bool:
