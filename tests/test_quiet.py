@@ -66,13 +66,15 @@ def test_training_prints_only_the_suites_lines(trained):
     assert "top-1" in proc.stdout + proc.stderr          # and it did report
 
 
-@pytest.mark.parametrize("command", ["resume", "eval", "export", "compare"])
+@pytest.mark.parametrize("command", ["resume", "eval", "export", "compare", "ablate"])
 def test_the_other_tools_print_only_the_suites_lines(trained, command):
     tmp, _ = trained
     args = {"resume": ["train", "-c", str(tmp / "cfg.yaml"), "--resume", "-o", "Global.epochs=2"],
             "eval": ["eval", "-c", str(tmp / "run")],
             "export": ["export", "-c", str(tmp / "run"), "--out", str(tmp / "export")],
-            "compare": ["compare", str(tmp / "run"), "--out", str(tmp / "compare")]}[command]
+            "compare": ["compare", str(tmp / "run"), "--out", str(tmp / "compare")],
+            "ablate": ["ablate", "-c", "configs/ablations/base_resnet18_shapes.yaml", "--tricks", "se", "--seeds", "0",
+                       "--out", str(tmp / "ablate"), "--dry-run"]}[command]
     assert foreign_lines(run(*args)) == []
 
 

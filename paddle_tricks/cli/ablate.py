@@ -46,13 +46,13 @@ def ablate_main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=50, help="timed inference runs per model (default 50)")
     parser.add_argument("--threads", type=int, default=1, help="CPU math threads for the latency (default 1)")
     args = parser.parse_args(argv)
+    quiet()  # before the seed check: it imports the config module, which loads Paddle
     tricks = [t.strip() for t in args.tricks.split(",") if t.strip()] if args.tricks else None
     seeds = _int_list(args.seeds, "--seeds") if args.seeds else None
     confirm = _int_list(args.confirm_seeds, "--confirm-seeds") if args.confirm_seeds else None
     bad = [o for o in args.override if o.split("=", 1)[0].strip() in ("Global.output_dir", "Global.seed")]
     if bad:
         raise UserError(f"{bad[0]}: the output folder and seed of each run are set by ablate (--out, --seeds)")
-    quiet()
     command = "paddle-tricks ablate " + shlex.join(sys.argv[1:] if argv is None else argv)
     from ..ablate import ablate
     from ..configs import resolve_config
