@@ -1,4 +1,5 @@
-# Shared by the long-run scripts (caltech16_recipes.sh, fashion_mnist_d2l.sh, ablation_caltech16.sh); source it.
+# Shared by the long-run scripts (caltech16_recipes.sh, ablation_cpu.sh, fashion_mnist_d2l.sh, ablation_caltech16.sh);
+# source it.
 # A script lists its runs with `plan`, then `run_plan` prints the estimated time and trains them, PARALLEL at a time
 # (default 2, one OpenMP thread each: the 2-core machine). Every run is resumable: `-o Global.resume=auto` continues
 # an interrupted run from its last checkpoint, and a run whose record is already published as finished is skipped,

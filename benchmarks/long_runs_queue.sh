@@ -11,7 +11,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 for script in caltech16_recipes.sh ablation_cpu.sh fashion_mnist_d2l.sh ablation_caltech16.sh; do
   if [ "${1:-}" = --estimate ]; then
-    [ "$script" = ablation_cpu.sh ] && { echo "== $script: 68 min (2026-11-23)"; continue; }
     echo "== $script"; bash "benchmarks/$script" --estimate; continue
   fi
   echo "[$(date -u +%H:%M)] === $script"

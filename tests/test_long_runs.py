@@ -73,6 +73,6 @@ def test_the_queue_names_every_long_run_script_in_order_and_estimate_trains_noth
     assert proc.returncode == 0, proc.stderr[-2000:]
     named = [line.split()[1].rstrip(":") for line in proc.stdout.splitlines() if line.startswith("== ")]
     assert named == ["caltech16_recipes.sh", "ablation_cpu.sh", "fashion_mnist_d2l.sh", "ablation_caltech16.sh"]
-    assert proc.stdout.count("estimated time:") == 3 and not (tmp_path / "out").exists()
+    assert proc.stdout.count("estimated time:") == 4 and not (tmp_path / "out").exists()
     for script in named:
         assert os.path.isfile(os.path.join(ROOT, "benchmarks", script))
