@@ -9,11 +9,11 @@
 # the published ones, so the table fills up over several sittings, on any machine.
 #   nohup bash benchmarks/ablation_caltech16.sh > output/ablation_caltech16.log 2>&1 &
 # CPU minutes per run, one thread: measured wall time where recorded (base 56-62 and SE 56-57 min on an AMD EPYC,
-# DropBlock 47 min on an Intel Xeon, 2026-12-01/02), the others 1.4x their first estimate from 3 timed training
+# DropBlock 34-39 min on an Intel Xeon, 2026-12-01/02), the others 1.4x their first estimate from 3 timed training
 # steps (the ratio of measured to estimated for base and SE).
 source "$(dirname "$0")/long_runs.sh"
 DIR=configs/caltech16/cpu/ablation
-for v in base:60 se:57 dropblock:50 blurpool:73 spconv:70 acblock:88 acon_c:102; do
+for v in base:60 se:57 dropblock:39 blurpool:73 spconv:70 acblock:88 acon_c:102; do
   config="$DIR/${v%%:*}.yaml"
   [ "${v%%:*}" = base ] && config="$DIR/base_resnet18_96.yaml"
   for seed in 0 1; do
