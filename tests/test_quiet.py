@@ -41,9 +41,10 @@ def run(*args, verbose=False):
            if k not in ("PYTHONWARNINGS", "PADDLE_TRICKS_VERBOSE") and not k.startswith(("GLOG_", "FLAGS_"))}
     if verbose:
         env["PADDLE_TRICKS_VERBOSE"] = "1"
-    env["MPLCONFIGDIR"] = tempfile.mkdtemp()  # an empty font cache: matplotlib logs an INFO line as it builds one
-    proc = subprocess.run([sys.executable, "-m", "paddle_tricks", *args], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=600)
+    with tempfile.TemporaryDirectory() as font_cache:  # empty: matplotlib logs an INFO line as it builds one
+        env["MPLCONFIGDIR"] = font_cache
+        proc = subprocess.run([sys.executable, "-m", "paddle_tricks", *args], capture_output=True, text=True,
+                              cwd=ROOT, env=env, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
 

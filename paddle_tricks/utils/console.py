@@ -2,7 +2,8 @@
 
 ``quiet()`` hides Paddle's Python warnings, its C++ log lines (glog INFO and WARNING: PIR notes, analysis
 passes) and the INFO lines of any library (``import paddle`` gives the root logger an INFO handler, so e.g.
-matplotlib's "generated new fontManager" would print); ``PADDLE_TRICKS_VERBOSE=1`` (or ``quiet(verbose=True)``) keeps them, for debugging.
+matplotlib's "generated new fontManager" would print); ``PADDLE_TRICKS_VERBOSE=1`` (or ``quiet(verbose=True)``)
+keeps them, for debugging.
 
 A user mistake (``UserError``: bad config, missing data, unfit checkpoint, a diverged run) ends with one
 ``error:`` line and exit code 2, never a traceback. So does a full disk or a read-only folder met outside
