@@ -196,6 +196,34 @@ def test_an_ablation_page_gets_the_per_trick_table(runs, tmp_path):
     assert text.index("| se |") < text.index("| base_s0 |")  # per trick first, then per run
 
 
+def test_an_ablation_page_with_a_ranking_file_is_ranked_against_the_other_page(runs, tmp_path, capsys):
+    """``ranking.yaml`` beside an ablation's records puts the per-trick ranking against the named page in the
+    block; a ranking against a page without records is one error line."""
+    results = str(tmp_path / "results")
+    page = page_with_markers(results, "real")
+    for name, run in (("base_s0", "a"), ("base_s1", "b"), ("se_s0", "b")):
+        publish_run(runs[run], results, "real", name=name, log=lambda *_: None)
+    for name, run in (("base_s0", "b"), ("se_s0", "a")):
+        publish_run(runs[run], results, "toy", name=name, log=lambda *_: None)
+    ranking = os.path.join(results, "runs", "real", "ranking.yaml")
+    with open(ranking, "w", encoding="utf-8") as f:
+        f.write("against: toy\nlabel: toy set\nthis_label: real set\n")
+    assert regenerate_page(results, "real", plots=False, log=lambda *_: None) is True
+    text = open(page, encoding="utf-8").read()
+    a, b = (max(r["eval_top1"] for r in metrics(runs[k])) for k in "ab")
+    assert "Ranked against [toy.md](toy.md) (toy set; `runs/real/ranking.yaml`):" in text
+    ranked = text[text.index("Ranked against"):text.index("Per run:")]
+    row = next(line for line in ranked.splitlines() if line.startswith("| se | "))
+    assert row.startswith(f"| se | {100 * (b - (a + b) / 2):+.2f} | 1 | 1 | ")
+    assert f" | {100 * (a - b):+.2f} | 1 | 1 | ? | ? |" in row      # one toy base seed: no spread to judge by
+    with open(ranking, "w", encoding="utf-8") as f:
+        f.write("against: nowhere\n")
+    capsys.readouterr()
+    assert main(["report", "--page", "real", "--results-dir", results]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "nowhere" in err[0]
+
+
 def test_published_figures_get_a_difference_and_a_verdict_per_run(runs, tmp_path, capsys):
     """``references.yaml`` beside the records: published value, ours, Δ and a verdict by the stated tolerance;
     a reference without a record reads 'no record yet'; a malformed file is one error line."""

@@ -10,8 +10,10 @@ The generated part of ``docs/results/<page>.md`` sits between two marker lines::
 :func:`paddle_tricks.report.compare.markdown_table` (columns that no record can fill, such as CPU latency without
 weights, left out), the eval top-1 of every record per epoch (and the EMA top-1 of those with an EMA), and for an
 ablation (records named ``<variant>_s<seed>`` with a ``base``), or for records of several seeds, the per-variant
-table of :func:`paddle_tricks.ablate.ablation_table` (mean over seeds); where the records sit beside a
-``references.yaml``, the published figures against ours (:mod:`paddle_tricks.report.references`). The two
+table of :func:`paddle_tricks.ablate.ablation_table` (mean over seeds), with, where the records sit beside a
+``ranking.yaml``, the tricks ranked against another ablation page (:mod:`paddle_tricks.report.ranking`); where
+the records sit beside a ``references.yaml``, the published figures against ours
+(:mod:`paddle_tricks.report.references`). The two
 plots go beside the page as ``<page>_top1_per_epoch.png`` and ``<page>_top1_vs_madds.png``. The block holds
 no date, so the same records always give the same text; the command is ``paddle-tricks report --page NAME``
 (:mod:`paddle_tricks.cli.report`).
@@ -25,6 +27,7 @@ from ..errors import UserError
 from .compare import RunSummary, markdown_table, summarize_run
 from .plots import plot_accuracy_vs_madds, plot_curves
 from .publish import check_name
+from .ranking import RANKING_FILE, load_ranking, ranking_table
 from .references import REFERENCES_FILE, load_references, reference_table
 from .runs import is_run_folder, read_run
 
@@ -100,7 +103,15 @@ def page_block(page: str, rows: list[RunSummary], ema: list[dict[int, float]] | 
         from ..ablate import ablation_table
         head = ("Per trick (mean over seeds; Δ against the base):" if grouping == "ablation" else
                 "Per configuration (records named `<configuration>_s<seed>`; mean over seeds):")
-        parts += [head, "", drop_empty_columns(ablation_table(rows)), "Per run:", ""]
+        parts += [head, "", drop_empty_columns(ablation_table(rows))]
+        ranking = load_ranking(os.path.dirname(rows[0].path)) if grouping == "ablation" else None
+        if ranking:
+            runs_dir = os.path.dirname(os.path.dirname(rows[0].path))
+            there, _ = page_rows(record_folders(os.path.dirname(runs_dir), ranking.against), log=lambda *_: None)
+            parts += [f"Ranked against [{ranking.against}.md]({ranking.against}.md) ({ranking.label}; "
+                      f"`runs/{page}/{RANKING_FILE}`):", "",
+                      ranking_table(rows, there, ranking.this_label, ranking.label)]
+        parts += ["Per run:", ""]
     parts += [drop_empty_columns(markdown_table(rows))]
     refs = load_references(os.path.dirname(rows[0].path)) if rows else None
     if refs:

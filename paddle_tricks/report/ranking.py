@@ -1,0 +1,145 @@
+"""The tricks of one ablation page ranked against those of another (the same tricks on another dataset, say).
+
+An ablation page whose tricks were also measured elsewhere names the other page beside its records, in
+``docs/results/runs/<page>/ranking.yaml`` (plain data, read with ``yaml.safe_load``)::
+
+    against: ablation                 # the other page; its records are docs/results/runs/ablation/
+    label: toy shapes set, 40 px      # how the table names the other page's column
+    this_label: Caltech-16, 96 px     # and this page's
+
+:func:`ranking_table` gives, per trick, its difference to the base on each page (mean best top-1 over the finished
+seeds, as in :func:`paddle_tricks.ablate.ablation_table`), its rank on each page (1 = largest gain), its effect there
+(helps or hurts when the difference exceeds the base's seed-to-seed spread, "within spread" otherwise; "?" without two base seeds), whether
+the effects agree, and, over the tricks measured on both, Spearman's rank correlation
+(rho = 1 - 6 sum d^2 / (n (n^2 - 1)), ordinal ranks). ``paddle-tricks report`` puts it in the page's generated
+block (:func:`paddle_tricks.report.pages.page_block`).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import yaml
+
+from ..errors import UserError
+from .publish import check_name
+
+__all__ = ["RANKING_FILE", "Ranking", "load_ranking", "variant_deltas", "ranks", "spearman", "base_spread", "effect",
+           "ranking_table"]
+
+RANKING_FILE = "ranking.yaml"
+BASE = "base"
+
+
+@dataclass
+class Ranking:
+    """The other page of a ranking (see the module docstring)."""
+
+    against: str
+    label: str
+    this_label: str
+
+
+def load_ranking(folder: str) -> Ranking | None:
+    """The ranking file of the record folder ``folder`` (``docs/results/runs/<page>``); None without the file.
+    A malformed file is a ``UserError`` naming it."""
+    path = os.path.join(folder, RANKING_FILE)
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise UserError(f"{path}: not readable as YAML ({type(e).__name__})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("against"), str):
+        raise UserError(f"{path}: needs 'against: <page>', the page whose ablation this one is ranked against")
+    try:
+        against = check_name(data["against"], "page")
+    except UserError as e:
+        raise UserError(f"{path}: {e}") from None
+    return Ranking(against=against, label=str(data.get("label", against)),
+                   this_label=str(data.get("this_label", os.path.basename(os.path.normpath(folder)))))
+
+
+def variant_deltas(rows, base_name: str = BASE) -> dict[str, tuple[float, int]]:
+    """Each variant's mean best top-1 minus the base's (a fraction) and its number of finished seeds; rows are
+    :class:`paddle_tricks.report.compare.RunSummary` labelled ``<variant>_s<seed>``. Empty without a finished base."""
+    from ..ablate import _variant_of
+    best: dict[str, list[float]] = {}
+    for r in rows:
+        if r.status == "finished" and r.best_top1 is not None:
+            best.setdefault(_variant_of(r.label), []).append(r.best_top1)
+    if base_name not in best:
+        return {}
+    base = sum(best[base_name]) / len(best[base_name])
+    return {n: (sum(v) / len(v) - base, len(v)) for n, v in best.items() if n != base_name}
+
+
+def ranks(deltas: dict[str, float]) -> dict[str, int]:
+    """1 for the largest difference, 2 for the next, ... (ties broken by name)."""
+    order = sorted(deltas, key=lambda n: (-deltas[n], n))
+    return {n: i + 1 for i, n in enumerate(order)}
+
+
+def spearman(a: dict[str, float], b: dict[str, float]) -> float | None:
+    """Spearman's rank correlation of the differences of the names in both ``a`` and ``b``; None below 3 names."""
+    common = sorted(set(a) & set(b))
+    n = len(common)
+    if n < 3:
+        return None
+    ra, rb = ranks({k: a[k] for k in common}), ranks({k: b[k] for k in common})
+    return 1 - 6 * sum((ra[k] - rb[k]) ** 2 for k in common) / (n * (n * n - 1))
+
+
+def base_spread(rows, base_name: str = BASE) -> float | None:
+    """Max minus min best top-1 of the base's finished seeds (a fraction); None below two seeds."""
+    from ..ablate import _variant_of
+    base = [r.best_top1 for r in rows if r.status == "finished" and r.best_top1 is not None
+            and _variant_of(r.label) == base_name]
+    return max(base) - min(base) if len(base) > 1 else None
+
+
+def effect(delta: float, spread: float | None) -> str:
+    """``helps`` / ``hurts`` when ``delta`` exceeds the base's seed spread, ``within spread`` otherwise; ``?``
+    without a spread (one base seed)."""
+    if spread is None:
+        return "?"
+    return "within spread" if abs(delta) <= spread else "helps" if delta > 0 else "hurts"
+
+
+def ranking_table(here, there, label_here: str, label_there: str) -> str:
+    """This page's tricks (rows ``here``) against the other page's (rows ``there``): per page the difference to
+    the base in pp, its rank, seeds and effect (against the base's seed spread); whether the effects agree; then
+    how many tricks were measured on both, how many agree, and Spearman's rho of the two rankings."""
+    dh, dt = variant_deltas(here), variant_deltas(there)
+    vh, vt = {n: d for n, (d, _) in dh.items()}, {n: d for n, (d, _) in dt.items()}
+    rh, rt = ranks(vh), ranks(vt)
+    sh, st = base_spread(here), base_spread(there)
+    names = sorted(vh, key=lambda n: rh[n]) + sorted(set(vt) - set(vh), key=lambda n: rt[n])
+    head = ["Trick", f"Δ {label_here} (pp)", "rank", "seeds", "effect", f"Δ {label_there} (pp)", "rank", "seeds",
+            "effect", "agree"]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "--:|--:|--:|---|" * 2 + ":-:|"]
+    agree = judged = 0
+    for n in names:
+        cells = [n]
+        for d, r, spread in ((dh, rh, sh), (dt, rt, st)):
+            cells += ([f"{100 * d[n][0]:+.2f}", str(r[n]), str(d[n][1]), effect(d[n][0], spread)] if n in d
+                      else ["-"] * 4)
+        effects = (effect(vh[n], sh), effect(vt[n], st)) if n in vh and n in vt else None
+        if effects is None:
+            cells.append("-")
+        elif "?" in effects:
+            cells.append("?")
+        else:
+            judged += 1
+            agree += effects[0] == effects[1]
+            cells.append("yes" if effects[0] == effects[1] else "**no**")
+        lines.append("| " + " | ".join(cells) + " |")
+    common = set(vh) & set(vt)
+    rho = spearman(vh, vt)
+    spreads = "; ".join(f"{label}: {'-' if s is None else f'{100 * s:.2f} pp'}"
+                        for label, s in ((label_here, sh), (label_there, st)))
+    return ("\n".join(lines) + "\n\n"
+            f"Effect: the difference against the base's seed-to-seed spread of best top-1 ({spreads}). "
+            f"Tricks measured on both: {len(common)}; the same effect on both: {agree} of {judged}"
+            + (f"; Spearman's rank correlation of the differences: {rho:+.2f}" if rho is not None else "") + ".\n")
