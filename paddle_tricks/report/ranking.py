@@ -7,22 +7,21 @@ An ablation page whose tricks were also measured elsewhere names the other page 
     label: toy shapes set, 40 px      # how the table names the other page's column
     this_label: Caltech-16, 96 px     # and this page's
 
-:func:`ranking_table` gives, per trick, its difference to the base on each page (mean best top-1 over the finished
-seeds, as in :func:`paddle_tricks.ablate.ablation_table`), its rank on each page (1 = largest gain), its effect there
-(helps or hurts when the difference exceeds the base's seed-to-seed spread, "within spread" otherwise; "?" without two base seeds), whether
-the effects agree, and, over the tricks measured on both, Spearman's rank correlation
-(rho = 1 - 6 sum d^2 / (n (n^2 - 1)), ordinal ranks). ``paddle-tricks report`` puts it in the page's generated
-block (:func:`paddle_tricks.report.pages.page_block`).
+:func:`ranking_table` gives, per trick, its difference to the base on each page (mean best top-1 over the
+finished seeds, as in :func:`paddle_tricks.ablate.ablation_table`), its rank on each page (1 = largest gain), its
+effect there (helps or hurts when the difference exceeds the base's seed-to-seed spread, "within spread" otherwise;
+"?" without two base seeds), whether the effects agree, and, over the tricks measured on both, Spearman's rank
+correlation (rho = 1 - 6 sum d^2 / (n (n^2 - 1)), ordinal ranks). ``paddle-tricks report`` puts it in the page's
+generated block (:func:`paddle_tricks.report.pages.page_block`).
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 
-import yaml
-
 from ..errors import UserError
 from .publish import check_name
+from .references import read_data_file
 
 __all__ = ["RANKING_FILE", "Ranking", "load_ranking", "variant_deltas", "ranks", "spearman", "base_spread", "effect",
            "ranking_table"]
@@ -41,16 +40,11 @@ class Ranking:
 
 
 def load_ranking(folder: str) -> Ranking | None:
-    """The ranking file of the record folder ``folder`` (``docs/results/runs/<page>``); None without the file.
-    A malformed file is a ``UserError`` naming it."""
-    path = os.path.join(folder, RANKING_FILE)
-    if not os.path.isfile(path):
+    """The ranking of a record folder (``docs/results/runs/<page>``); None without one; a malformed one raises."""
+    found = read_data_file(folder, RANKING_FILE)
+    if found is None:
         return None
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = yaml.safe_load(f)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise UserError(f"{path}: not readable as YAML ({type(e).__name__})") from None
+    path, data = found
     if not isinstance(data, dict) or not isinstance(data.get("against"), str):
         raise UserError(f"{path}: needs 'against: <page>', the page whose ablation this one is ranked against")
     try:

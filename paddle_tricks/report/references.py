@@ -25,7 +25,8 @@ import yaml
 from ..errors import UserError
 from .compare import RunSummary
 
-__all__ = ["REFERENCES_FILE", "METRICS", "References", "load_references", "verdict", "reference_table"]
+__all__ = ["REFERENCES_FILE", "METRICS", "References", "read_data_file", "load_references", "verdict",
+           "reference_table"]
 
 REFERENCES_FILE = "references.yaml"
 # the RunSummary figures a reference may be compared with, and how the table names them
@@ -48,17 +49,26 @@ def _fraction(value, what: str, path: str) -> float:
     return float(value)
 
 
-def load_references(folder: str) -> References | None:
-    """The references of the record folder ``folder`` (``docs/results/runs/<page>``); None without the file.
-    A malformed file is a ``UserError`` naming it."""
-    path = os.path.join(folder, REFERENCES_FILE)
+def read_data_file(folder: str, name: str) -> tuple[str, object] | None:
+    """The path and plain data of the YAML file ``name`` in ``folder`` (``yaml.safe_load``: no tags that build
+    objects); None without the file; an unreadable file is a ``UserError`` naming it."""
+    path = os.path.join(folder, name)
     if not os.path.isfile(path):
         return None
     try:
         with open(path, encoding="utf-8") as f:
-            data = yaml.safe_load(f)
+            return path, yaml.safe_load(f)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         raise UserError(f"{path}: not readable as YAML ({type(e).__name__})") from None
+
+
+def load_references(folder: str) -> References | None:
+    """The references of the record folder ``folder`` (``docs/results/runs/<page>``); None without the file.
+    A malformed file is a ``UserError`` naming it."""
+    found = read_data_file(folder, REFERENCES_FILE)
+    if found is None:
+        return None
+    path, data = found
     if not isinstance(data, dict) or not isinstance(data.get("runs"), dict) or not data["runs"]:
         raise UserError(f"{path}: needs a 'runs' mapping of record name -> {{name, value}}")
     metric = data.get("metric", "final_top1")
