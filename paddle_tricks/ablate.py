@@ -227,7 +227,7 @@ def _mean(xs: list[float]) -> float:
     return sum(xs) / len(xs)
 
 
-def _variant_of(label: str) -> str:
+def variant_of(label: str) -> str:
     """``acblock_s0`` -> ``acblock`` (a label without the seed suffix is returned as is)."""
     m = re.fullmatch(r"(.+)_s(\d+)", label)
     return m.group(1) if m else label
@@ -243,7 +243,7 @@ def ablation_table(rows, base_name: str = BASE_NAME) -> str:
     from .report.compare import format_count, format_seconds
     groups: dict[str, list] = {}
     for r in rows:
-        name = _variant_of(r.label)
+        name = variant_of(r.label)
         groups.setdefault(name, []).append(r)
     done = {n: [r for r in rs if r.status == "finished" and r.best_top1 is not None] for n, rs in groups.items()}
     base = [r.best_top1 for r in done.get(base_name, [])]
@@ -280,7 +280,7 @@ def ablation_table(rows, base_name: str = BASE_NAME) -> str:
 def _best_variant(rows, names: list[str]) -> str | None:
     scores = {}
     for r in rows:
-        name = _variant_of(r.label)
+        name = variant_of(r.label)
         if name in names and name != BASE_NAME and r.best_top1 is not None and r.status == "finished":
             scores.setdefault(name, []).append(r.best_top1)
     return max(scores, key=lambda n: _mean(scores[n])) if scores else None

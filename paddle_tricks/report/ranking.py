@@ -58,11 +58,11 @@ def load_ranking(folder: str) -> Ranking | None:
 def variant_deltas(rows, base_name: str = BASE) -> dict[str, tuple[float, int]]:
     """Each variant's mean best top-1 minus the base's (a fraction) and its number of finished seeds; rows are
     :class:`paddle_tricks.report.compare.RunSummary` labelled ``<variant>_s<seed>``. Empty without a finished base."""
-    from ..ablate import _variant_of
+    from ..ablate import variant_of
     best: dict[str, list[float]] = {}
     for r in rows:
         if r.status == "finished" and r.best_top1 is not None:
-            best.setdefault(_variant_of(r.label), []).append(r.best_top1)
+            best.setdefault(variant_of(r.label), []).append(r.best_top1)
     if base_name not in best:
         return {}
     base = sum(best[base_name]) / len(best[base_name])
@@ -87,9 +87,9 @@ def spearman(a: dict[str, float], b: dict[str, float]) -> float | None:
 
 def base_spread(rows, base_name: str = BASE) -> float | None:
     """Max minus min best top-1 of the base's finished seeds (a fraction); None below two seeds."""
-    from ..ablate import _variant_of
+    from ..ablate import variant_of
     base = [r.best_top1 for r in rows if r.status == "finished" and r.best_top1 is not None
-            and _variant_of(r.label) == base_name]
+            and variant_of(r.label) == base_name]
     return max(base) - min(base) if len(base) > 1 else None
 
 
