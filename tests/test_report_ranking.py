@@ -31,6 +31,14 @@ def test_ranks_and_spearman():
     assert spearman(a, {"x": 1.0, "y": 0.0, "q": 2.0}) is None                  # two names in common
 
 
+def test_ties_share_a_rank_and_count_at_their_mean_rank():
+    tied = {"a": 0.3, "b": 0.1, "c": 0.1 + 1e-12, "d": -0.2}                   # b and c: the same mean, last bit apart
+    assert ranks(tied) == {"a": 1, "b": 2, "c": 2, "d": 4}
+    # ranks (1, 2.5, 2.5, 4) against (1, 2, 3, 4): Pearson of the ranks, sqrt(4.5 / 5)
+    assert spearman(tied, {"a": 0.4, "b": 0.2, "c": 0.0, "d": -0.1}) == pytest.approx(0.9 ** 0.5)
+    assert spearman({"a": 0.0, "b": 0.0, "c": 0.0}, tied) is None               # one side all tied: no rank order
+
+
 def test_effect_needs_the_difference_beyond_the_base_spread():
     assert base_spread(rows(base_s0=0.80, base_s1=0.77)) == pytest.approx(0.03)
     assert base_spread(rows(base_s0=0.80)) is None

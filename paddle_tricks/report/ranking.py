@@ -69,20 +69,36 @@ def variant_deltas(rows, base_name: str = BASE) -> dict[str, tuple[float, int]]:
     return {n: (sum(v) / len(v) - base, len(v)) for n, v in best.items() if n != base_name}
 
 
+TIE = 1e-9  # differences closer than this are equal (two means of the same counts can differ in the last bit)
+
+
 def ranks(deltas: dict[str, float]) -> dict[str, int]:
-    """1 for the largest difference, 2 for the next, ... (ties broken by name)."""
+    """1 for the largest difference, 2 for the next, ...; equal differences share the better rank (1, 2, 2, 4)."""
     order = sorted(deltas, key=lambda n: (-deltas[n], n))
-    return {n: i + 1 for i, n in enumerate(order)}
+    out: dict[str, int] = {}
+    for i, n in enumerate(order):
+        tied = i and deltas[order[i - 1]] - deltas[n] <= TIE
+        out[n] = out[order[i - 1]] if tied else i + 1
+    return out
+
+
+def _mean_ranks(values: dict[str, float]) -> dict[str, float]:
+    """Ranks as in :func:`ranks`, but tied names get the mean of the ranks they span (1, 2.5, 2.5, 4)."""
+    r = ranks(values)
+    return {n: r[n] + (sum(1 for m in r if r[m] == r[n]) - 1) / 2 for n in r}
 
 
 def spearman(a: dict[str, float], b: dict[str, float]) -> float | None:
-    """Spearman's rank correlation of the differences of the names in both ``a`` and ``b``; None below 3 names."""
+    """Spearman's rank correlation of the differences of the names in both ``a`` and ``b`` (the Pearson
+    correlation of their ranks, tied names at their mean rank); None below 3 names or when one side is all tied."""
     common = sorted(set(a) & set(b))
-    n = len(common)
-    if n < 3:
+    if len(common) < 3:
         return None
-    ra, rb = ranks({k: a[k] for k in common}), ranks({k: b[k] for k in common})
-    return 1 - 6 * sum((ra[k] - rb[k]) ** 2 for k in common) / (n * (n * n - 1))
+    ra, rb = _mean_ranks({k: a[k] for k in common}), _mean_ranks({k: b[k] for k in common})
+    ma, mb = sum(ra.values()) / len(common), sum(rb.values()) / len(common)
+    cov = sum((ra[k] - ma) * (rb[k] - mb) for k in common)
+    va, vb = sum((ra[k] - ma) ** 2 for k in common), sum((rb[k] - mb) ** 2 for k in common)
+    return cov / (va * vb) ** 0.5 if va and vb else None
 
 
 def base_spread(rows, base_name: str = BASE) -> float | None:
