@@ -8,12 +8,12 @@
 # is published to docs/results/runs/ablation_caltech16/<variant>_s<seed>/ as soon as it finishes, and reruns skip
 # the published ones, so the table fills up over several sittings, on any machine.
 #   nohup bash benchmarks/ablation_caltech16.sh > output/ablation_caltech16.log 2>&1 &
-# CPU minutes per run, one thread: measured wall time where recorded (base 56-62 and SE 56-57 min on an AMD EPYC,
-# DropBlock 34-39 min on an Intel Xeon, 2026-12-01/02), the others 1.4x their first estimate from 3 timed training
-# steps (the ratio of measured to estimated for base and SE).
+# CPU minutes per run, one thread, two runs side by side: measured wall time (base 56-62 and SE 56-57 min on an
+# AMD EPYC 2026-12-01; DropBlock 34-39, BlurPool 49, SPConv 47, ACBlock 50 min on an Intel Xeon 2026-12-02). ACON-C:
+# its first epoch ran at 6-8 s per batch beside another run on an AVX2 AMD EPYC (2026-12-02), about 160 min a run.
 source "$(dirname "$0")/long_runs.sh"
 DIR=configs/caltech16/cpu/ablation
-for v in base:60 se:57 dropblock:39 blurpool:73 spconv:70 acblock:88 acon_c:102; do
+for v in base:60 se:57 dropblock:39 blurpool:49 spconv:47 acblock:50 acon_c:160; do
   config="$DIR/${v%%:*}.yaml"
   [ "${v%%:*}" = base ] && config="$DIR/base_resnet18_96.yaml"
   for seed in 0 1; do
