@@ -13,6 +13,10 @@
 #   ONLY=alexnet_68 PARALLEL=1 THREADS=2 nohup bash benchmarks/fashion_mnist_d2l.sh > output/fashion_mnist_d2l.log 2>&1 &
 # Minutes per run at 1 thread: the training steps timed on the idle machine (AMD EPYC, 2026-12-01; see each config's
 # header) plus a tenth for the test passes; the LeNets from their records.
+# Not every machine called "AMD EPYC" is that one: on an AVX2 EPYC (2026-12-02) ResNet-18 at 32 px stepped at 5.5 s
+# (1 thread), 5.7 s (beside another run) and 4.3 s (alone, 2 threads) against the 2.69 s of its header, so there
+# none of the four runs still to do (AlexNet, NiN, ResNet-18, DenseNet) fits a sitting; compare the first steps'
+# rate in a run's log with its header.
 source "$(dirname "$0")/long_runs.sh"
 ROOT=(-o "Data.root=$SHARED/data/fashion-mnist")
 for run in alexnet_68:202 densenet_64:144 nin_68:126 googlenet_32:126 resnet18_32:116 vgg11_small_32:57; do
