@@ -27,20 +27,15 @@ import warnings
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from paddle_tricks.utils.machine import cpu_model  # noqa: E402
+
 
 def machine_info(threads: int) -> str:
     """CPU model, cores, OS, Python / Paddle versions, threads and the current load average."""
     import paddle
 
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [l.split(":", 1)[1].strip() for l in f if l.startswith("model name")]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
     load = f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "n/a"
-    return (f"{cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}, "
+    return (f"{cpu_model()}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}, "
             f"Python {platform.python_version()}, Paddle {paddle.__version__}, {threads} thread(s); "
             f"load average at start {load}")
 

@@ -29,15 +29,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        return names[0] if names else "unknown CPU"
-    except OSError:
-        import platform
-        return platform.processor() or "unknown CPU"
+from paddle_tricks.utils.machine import cpu_model  # noqa: E402
 
 
 def calibrated(name: str, size: int):

@@ -95,15 +95,11 @@ def bench_one(name: str, args) -> dict:
 
 def machine_info(threads: int) -> str:
     import paddle
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    from paddle_tricks.utils.machine import cpu_model
     load = " / ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    return (f"{cpu}, {os.cpu_count()} logical cores, {threads} thread(s); Python {platform.python_version()}, "
-            f"Paddle {paddle.__version__}; load average at the end (1/5/15 min): {load}")
+    return (f"{cpu_model()}, {os.cpu_count()} logical cores, {threads} thread(s); "
+            f"Python {platform.python_version()}, Paddle {paddle.__version__}; "
+            f"load average at the end (1/5/15 min): {load}")
 
 
 def main(argv=None) -> int:

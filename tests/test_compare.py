@@ -220,17 +220,3 @@ def test_a_run_that_evaluated_only_its_ema_fills_the_ema_columns(runs, tmp_path)
     assert row.ema_best_top1 == max(r["ema_top1"] for r in recs) and row.ema_final_top1 == recs[-1]["ema_top1"]
     assert not any("no evaluated epoch" in n for n in row.notes)
 
-
-def test_machine_line_names_the_widest_vector_instruction_set():
-    from paddle_tricks.report.compare import machine_info, vector_isa
-    assert vector_isa({"sse4_2", "avx", "avx2", "avx512f", "fma"}) == "AVX-512"
-    assert vector_isa({"sse4_2", "avx", "avx2", "fma"}) == "AVX2"
-    assert vector_isa({"sse4_2", "avx"}) == "AVX"
-    assert vector_isa({"sse4_2", "neon"}) is None
-    line = machine_info()
-    assert "logical cores" in line and "Paddle " in line
-    flags = [ln for ln in open("/proc/cpuinfo", encoding="utf-8") if ln.startswith("flags")] \
-        if os.path.exists("/proc/cpuinfo") else []
-    isa = vector_isa(set(flags[0].split(":", 1)[1].split())) if flags else None
-    if isa:                                                              # this machine's own line names it
-        assert f"({isa}), " in line

@@ -6,6 +6,8 @@ import os
 import platform
 import subprocess
 
+from paddle_tricks.utils.machine import cpu_model
+
 from .workload import ROOT
 
 METHOD = (
@@ -14,15 +16,6 @@ METHOD = (
     "on the same data from the same starting weights, after warm-up steps on both sides. A ratio is the median "
     "of the per-pair ratios, with a percentile bootstrap 95% confidence interval (2,000 resamples of the pairs). "
     "Absolute times are medians and move with the load of the shared machine; the ratios much less.")
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        return names[0] if names else platform.processor() or "unknown CPU"
-    except OSError:
-        return platform.processor() or "unknown CPU"
 
 
 def load_average() -> str:

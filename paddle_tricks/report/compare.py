@@ -25,16 +25,16 @@ import copy
 import datetime as _dt
 import json
 import os
-import platform
 from dataclasses import asdict, dataclass, field
 
 from ..errors import UserError
+from ..utils.machine import machine_info
 from ..utils.paths import write_whole
 from .plots import CURVES_PNG, MADDS_PNG, plot_accuracy_vs_madds, plot_curves
 from .runs import NotARunError, Run, eval_input_size, read_run, run_labels, trick_summary
 
 __all__ = ["RunSummary", "Report", "summarize_run", "compare_runs", "markdown_table", "common_epoch", "dataset_name",
-           "plot_curves", "plot_accuracy_vs_madds", "machine_info", "vector_isa"]
+           "plot_curves", "plot_accuracy_vs_madds"]
 
 
 
@@ -267,44 +267,6 @@ def markdown_table(rows: list[RunSummary]) -> str:
                  format_count(r.params), madds, lat, format_seconds(r.train_seconds), epochs, r.dataset or "?"]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
-
-
-def vector_isa(flags: set[str]) -> str | None:
-    """The widest SIMD instruction set among a CPU's ``flags`` (from ``/proc/cpuinfo``): ``AVX-512``, ``AVX2`` or
-    ``AVX``; None for none of them. Two CPUs of one model name (these machines say only ``AMD EPYC``) can differ
-    here, and oneDNN picks its kernels by it, so a record's machine line names it."""
-    for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX")):
-        if flag in flags:
-            return name
-    return None
-
-
-def machine_info() -> str:
-    """CPU model (and its widest vector instruction set), core count, OS, Python and Paddle versions, in one line."""
-    cpu, flags = "", set()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name" and not cpu:
-                    cpu = value.strip()
-                elif key.strip() == "flags" and not flags:
-                    flags = set(value.split())
-                if cpu and flags:
-                    break
-    except OSError:
-        pass
-    cpu = cpu or platform.processor() or "unknown CPU"
-    isa = vector_isa(flags)
-    if isa:
-        cpu += f" ({isa})"
-    try:
-        import paddle
-        pv = paddle.__version__
-    except ImportError:  # pragma: no cover
-        pv = "?"
-    return (f"{cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, Paddle {pv}")
 
 
 # --------------------------------------------------------------------------------------------- driver

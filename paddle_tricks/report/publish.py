@@ -102,7 +102,8 @@ def _relation(dest: str, src: str) -> str:
 
 
 def _summary(src: str, command: str | None, log) -> dict:
-    from .compare import machine_info, summarize_run
+    from ..utils.machine import machine_info
+    from .compare import summarize_run
     run = read_run(src)
     row = summarize_run(run, latency=False, log=log)
     metrics = os.path.join(src, run_files.METRICS)
