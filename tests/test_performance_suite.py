@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.perf.overhead import PairedBatches  # noqa: E402
 from benchmarks.perf.stats import paired_ratio  # noqa: E402
+from paddle_tricks.utils.machine import cpu_model  # noqa: E402
 
 SECTIONS = ["Trainer overhead", "EMA update", "Checkpoint save", "Data loader", "Inference per backend",
             "Freed memory kept", "One end-to-end epoch", "Data parallel"]
@@ -74,8 +75,7 @@ def test_quick_run_writes_every_section_with_a_ci_per_ratio(tmp_path, caltech101
     titles = re.findall(r"^## (.+)$", text, re.M)
     assert titles == ["Method", *SECTIONS]
     assert "failed" not in text
-    cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    assert f"- CPU: {cpu}, " in text
+    assert f"- CPU: {cpu_model()}, " in text                             # model name and vector ISA
     assert f"- command: `bash benchmarks/run_performance.sh --quick --out {out} --data-root {caltech101_root}`" in text
     assert re.search(r"- load average: [\d.]+, [\d.]+, [\d.]+ .* before, [\d.]+, [\d.]+, [\d.]+ .* after", text)
     assert re.search(r"- git commit: [0-9a-f]{7,}", text)
