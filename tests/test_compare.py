@@ -219,4 +219,3 @@ def test_a_run_that_evaluated_only_its_ema_fills_the_ema_columns(runs, tmp_path)
     assert row.best_top1 is None and row.final_top1 is None and row.curve == []
     assert row.ema_best_top1 == max(r["ema_top1"] for r in recs) and row.ema_final_top1 == recs[-1]["ema_top1"]
     assert not any("no evaluated epoch" in n for n in row.notes)
-
