@@ -178,7 +178,6 @@ def test_resumed_run_keeps_last_record_of_an_epoch(tmp_path):
 def test_madds_are_those_of_the_deploy_form(tmp_path, capsys):
     """ACBlock adds 1x3/3x1 branches while training; the deployed (fused) net costs what the plain net costs.
     Rebuilding a run's network for its row prints nothing (the trick lines belong to the run's own log)."""
-    rows = {}
     for name, tricks in (("plain", {}), ("acb", {"conv3x3": "acblock", "input_size": 32})):
         d = tmp_path / name
         d.mkdir()

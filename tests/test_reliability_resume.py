@@ -10,8 +10,6 @@ import threading
 import time
 
 import numpy as np
-import paddle
-
 import yaml
 
 from paddle_tricks.cli import train_main

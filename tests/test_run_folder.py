@@ -91,7 +91,7 @@ def test_a_new_run_on_finished_results_is_refused_and_backup_moves_them_aside(tm
     assert train_main(["-c", cfg, "-o", "LR.base_lr=0.07", "--backup"]) == 0
     log = capsys.readouterr().out
     (backup,) = [p for p in tmp_path.iterdir() if p.name.startswith("run.backup-")]
-    assert f"moved the earlier run's results (config.yaml, metrics.jsonl" in log and str(backup) in log
+    assert "moved the earlier run's results (config.yaml, metrics.jsonl" in log and str(backup) in log
     assert snapshot(backup) == finished                        # the old results, byte for byte
     assert yaml.safe_load((out / run_files.CONFIG).read_text())["LR"]["base_lr"] == 0.07
     assert len((out / run_files.METRICS).read_text().splitlines()) == 1
