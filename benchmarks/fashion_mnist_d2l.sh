@@ -17,6 +17,10 @@
 # (1 thread), 5.7 s (beside another run) and 4.3 s (alone, 2 threads) against the 2.69 s of its header, so there
 # none of the four runs still to do (AlexNet, NiN, ResNet-18, DenseNet) fits a sitting; compare the first steps'
 # rate in a run's log with its header.
+# On an AVX-512 Intel Xeon (2026-12-02) the steps took 0.72-0.73 of the headers beside a second run (ResNet-18
+# 32 px: 1.97 s, 1 h 20 min of training; DenseNet 64 px: 2.41 s); there AlexNet (about 2.5 h at one thread) and
+# NiN (about 1.6 h) fit one sitting side by side:
+#   ONLY="alexnet_68 nin_68" nohup bash benchmarks/fashion_mnist_d2l.sh > output/fashion_mnist_d2l.log 2>&1 &
 source "$(dirname "$0")/long_runs.sh"
 ROOT=(-o "Data.root=$SHARED/data/fashion-mnist")
 for run in alexnet_68:202 densenet_64:144 nin_68:126 googlenet_32:126 resnet18_32:116 vgg11_small_32:57; do
