@@ -24,6 +24,7 @@ import datetime as _dt
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -33,6 +34,7 @@ import yaml
 
 from .engine import run_files
 from .errors import UserError
+from .utils.console import Stopped
 
 __all__ = ["Variant", "Job", "discover_variants", "select_variants", "plan", "job_finished", "run_jobs",
            "ablation_table", "ablate", "BASE_NAME", "TRAIN_COMMAND"]
@@ -209,8 +211,7 @@ def run_jobs(jobs: list[Job], log_dir: str, train_cmd: list[str] | None = None, 
         with open(path, "a", encoding="utf-8") as f:
             f.write(f"$ {shlex.join(train_cmd + job.args())}\n")
             f.flush()
-            rc = subprocess.run(train_cmd + job.args(), stdout=f, stderr=subprocess.STDOUT,
-                                env=_env_finding_this_package()).returncode
+            rc = _train(train_cmd + job.args(), f)
         took = _duration(time.time() - start)
         if rc == 0:
             log(f"{head}: done in {took}")
@@ -221,6 +222,25 @@ def run_jobs(jobs: list[Job], log_dir: str, train_cmd: list[str] | None = None, 
             log(f"{head}: FAILED (exit code {rc}) after {took}; last lines of {path}:\n    " + "\n    ".join(tail))
             status[job.name] = f"failed ({rc})"
     return status
+
+
+def _train(cmd: list[str], log_file) -> int:
+    """Run one training; when this process is stopped, stop it the same way and let it finish its cleanup.
+
+    Ctrl-C reaches the training too (the terminal signals the whole process group); SIGTERM, sent to this
+    process alone (``kill``, a job scheduler), is passed on."""
+    proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=_env_finding_this_package())
+    try:
+        return proc.wait()
+    except KeyboardInterrupt as e:
+        if isinstance(e, Stopped):
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        raise
 
 
 def _mean(xs: list[float]) -> float:

@@ -154,3 +154,33 @@ def test_ablation_table_means_and_differences():
     assert lines["se"][2] == "1" and lines["se"][4] == "40.00" and lines["se"][5] == "-12.00"
     assert "+ 1 unfinished" in lines["se"][3]
     assert "spread of the base: 4.00 pp" in md
+
+
+def test_sigterm_stops_the_ablation_and_its_training_then_the_same_command_goes_on(folder, tmp_path):
+    # kill and job schedulers signal the ablate process alone: it passes SIGTERM on to its training and waits
+    import signal
+    import subprocess
+    import time
+    d, base = folder
+    out = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "paddle_tricks", "ablate", "-c", base, "--tricks", "relu", "--seeds", "3",
+           "--out", str(out), "--no-latency", "-o", "Global.epochs=200"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+    metrics = out / "base_s3" / "metrics.jsonl"
+    deadline = time.time() + 120
+    while not (metrics.is_file() and metrics.read_text().count("\n") >= 2):   # two epochs of the base done
+        assert proc.poll() is None and time.time() < deadline, proc.stderr.read()
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(120) == 128 + signal.SIGTERM
+    said = proc.stderr.read().splitlines()
+    assert said[-1] == ("stopped by SIGTERM; finished runs are kept, and the stopped one keeps its last finished "
+                        "epoch: rerun the same command to go on")
+    log = (out / "logs" / "base_s3.log").read_text() if (out / "logs").is_dir() else ""
+    assert "stopped by SIGTERM; the last finished epoch is saved" in log, log[-2000:]
+    assert "FatalError" not in log and not (out / "relu_s3").exists()     # the training stopped, nothing after it
+    kept = len(metrics.read_text().splitlines())
+    assert kept >= 2
+    time.sleep(2)
+    assert len(metrics.read_text().splitlines()) == kept                  # and it is not training on, orphaned

@@ -1,5 +1,6 @@
 """Kill -9 in the middle of an epoch and while a checkpoint is being written, resume, and get exactly the
-weights and metrics history of a run that was never interrupted; checkpoints are never half-written."""
+weights and metrics history of a run that was never interrupted; checkpoints are never half-written. SIGTERM
+stops a run as Ctrl-C does, with one line."""
 import json
 import os
 import pathlib
@@ -58,15 +59,15 @@ class Run:
             if line.startswith(MARKER):
                 self.marker.set()
 
-    def kill_at_marker(self, timeout: float = 120.0) -> int:
-        """Wait for the pause point, checking every checkpoint file meanwhile, then SIGKILL."""
+    def kill_at_marker(self, timeout: float = 120.0, sig: int = signal.SIGKILL) -> int:
+        """Wait for the pause point, checking every checkpoint file meanwhile, then send ``sig``."""
         deadline = time.time() + timeout
         while not self.marker.is_set():
             assert self.proc.poll() is None, "".join(self.stderr)
             assert time.time() < deadline, "the pause point was never reached"
             check_checkpoints_load(self.out)
             time.sleep(0.1)
-        os.kill(self.proc.pid, signal.SIGKILL)
+        os.kill(self.proc.pid, sig)
         return self.wait()
 
     def wait(self, timeout: float = 240.0) -> int:
@@ -173,3 +174,37 @@ def test_sigkill_mid_epoch_and_mid_save_then_resume_equals_an_uninterrupted_run(
     assert train_main(["-c", cfg, "-o", f"Global.output_dir={cut_dir}", "--resume"]) == 0
     assert "already finished (3/3 epochs)" in capsys.readouterr().out
     assert load_ckpt(cut_dir)["epoch"] == 3
+
+
+def processes_naming(text: str) -> list[int]:
+    """The pids whose command line contains ``text`` (a training and its forked DataLoader workers)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if text.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def test_sigterm_stops_like_ctrl_c_with_one_line_and_the_run_resumes(tmp_path):
+    # kill, timeout and job schedulers send SIGTERM; Paddle's own handler would print a C++ "FatalError" block
+    cfg = config(tmp_path)
+    out = tmp_path / "stopped"
+    run = Run(cfg, out, "-o", "Data.num_workers=1", hang="step:2:2")   # a DataLoader worker is alive then
+    assert run.kill_at_marker(sig=signal.SIGTERM) == 128 + signal.SIGTERM
+    said = [line.rstrip("\n") for line in run.stderr if not line.startswith(MARKER)]
+    assert said == ["stopped by SIGTERM; the last finished epoch is saved: rerun with --resume to continue"]
+    assert load_ckpt(out)["epoch"] == 1 and len(metrics(out)) == 1
+    assert temp_files(str(out)) == [] and temp_files(str(out / "checkpoints")) == []
+    deadline = time.time() + 10
+    while processes_naming(str(out)) and time.time() < deadline:    # the worker is gone too
+        time.sleep(0.1)
+    assert processes_naming(str(out)) == []
+
+    resumed = Run(cfg, out, "--resume")
+    assert resumed.wait() == 0, "".join(resumed.stderr)
+    assert "after epoch 1" in resumed.stdout and "epoch 3/3  " in resumed.stdout
+    assert "epoch 1/3  " not in resumed.stdout

@@ -8,7 +8,7 @@ import shlex
 import sys
 
 from ..errors import UserError
-from ..utils.console import quiet, user_errors
+from ..utils.console import quiet, stop_on_sigterm, user_errors
 
 __all__ = ["ablate_main"]
 
@@ -24,7 +24,8 @@ def _int_list(text: str, what: str) -> list[int]:
     return list(dict.fromkeys(vals))
 
 
-@user_errors
+@user_errors(on_stop="finished runs are kept, and the stopped one keeps its last finished epoch: rerun the same "
+                     "command to go on")
 def ablate_main(argv=None) -> int:
     """``paddle-tricks ablate``: run a base config and its trick variants, then compare them."""
     parser = argparse.ArgumentParser(
@@ -47,6 +48,7 @@ def ablate_main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="CPU math threads for the latency (default 1)")
     args = parser.parse_args(argv)
     quiet()  # before the seed check: it imports the config module, which loads Paddle
+    stop_on_sigterm()
     tricks = [t.strip() for t in args.tricks.split(",") if t.strip()] if args.tricks else None
     seeds = _int_list(args.seeds, "--seeds") if args.seeds else None
     confirm = _int_list(args.confirm_seeds, "--confirm-seeds") if args.confirm_seeds else None

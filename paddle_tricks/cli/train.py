@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import argparse
 
-from ..utils.console import is_verbose, quiet, under_launcher, user_errors
+from ..utils.console import is_verbose, quiet, stop_on_sigterm, under_launcher, user_errors
 from .common import add_config_arguments, check_positive, load_cli_config
 
 __all__ = ["train_main"]
 
 
-@user_errors
+@user_errors(on_stop="the last finished epoch is saved: rerun with --resume to continue")
 def train_main(argv=None) -> int:
     """Train the config named by ``-c`` (a file or a shipped config name)."""
     parser = argparse.ArgumentParser(prog="paddle-tricks train", description="Train a model from a YAML config.")
@@ -29,6 +29,8 @@ def train_main(argv=None) -> int:
         return _launch(args)
     from ..utils.memory import keep_freed_memory
     keep_freed_memory()  # no page re-faulting of activations each step (PADDLE_TRICKS_MALLOC=default: off)
+    if not under_launcher():  # the launcher stops its processes itself
+        stop_on_sigterm()
     from ..engine import run_training
     run_training(args.config, args.override, resume=args.resume, backup=args.backup)
     return 0

@@ -8,28 +8,39 @@ keeps them, for debugging.
 A user mistake (``UserError``: bad config, missing data, unfit checkpoint, a diverged run) ends with one
 ``error:`` line and exit code 2, never a traceback. So does a full disk or a read-only folder met outside
 the checkpoint writer (``OSError`` ENOSPC, EDQUOT, EROFS, EACCES): finished epochs stay in the checkpoint.
+Ctrl-C, and SIGTERM once ``stop_on_sigterm()`` is in place (``kill``, ``timeout``, a job scheduler), end with one
+line (for train and ablate: what is kept and how to go on) and exit codes 130 and 143 (128 + the signal).
 """
 from __future__ import annotations
 
 import contextlib
 import errno
 import functools
+import importlib
 import io
 import logging
 import os
+import signal
 import sys
 import warnings
 
 from ..errors import ConfigError, UserError
 from .messages import one_line
 
-__all__ = ["user_errors", "quiet", "is_verbose", "paddle_stderr_hidden", "under_launcher", "VERBOSE_SWITCH"]
+__all__ = ["user_errors", "stop_on_sigterm", "Stopped", "quiet", "is_verbose", "paddle_stderr_hidden", "under_launcher",
+           "VERBOSE_SWITCH"]
 
 VERBOSE_SWITCH = "PADDLE_TRICKS_VERBOSE"
 
 
-def user_errors(fn):
-    """Run ``fn``; turn a ``UserError`` into one message on stderr and exit code 2."""
+def user_errors(fn=None, *, on_stop: str = ""):
+    """Run ``fn``; turn a ``UserError`` into one message on stderr and exit code 2.
+
+    A stop (Ctrl-C, or SIGTERM after ``stop_on_sigterm``) prints one line, followed by ``on_stop`` (what was
+    kept and how to go on) when given. Use as ``@user_errors`` or ``@user_errors(on_stop="...")``."""
+    if fn is None:
+        return functools.partial(user_errors, on_stop=on_stop)
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
@@ -46,14 +57,35 @@ def user_errors(fn):
             print(f"error: could not write{where}: {e.strerror}; finished epochs are kept in the last checkpoint. "
                   f"Fix it, then rerun with --resume", file=sys.stderr)
             return 2
-        except KeyboardInterrupt:
-            print("interrupted; the last finished epoch is saved: rerun with --resume to continue",
+        except KeyboardInterrupt as e:
+            stopped = isinstance(e, Stopped)
+            print(("stopped by SIGTERM" if stopped else "interrupted") + (f"; {on_stop}" if on_stop else ""),
                   file=sys.stderr)
-            return 130
+            return 128 + (signal.SIGTERM if stopped else signal.SIGINT)
     return wrapper
 
 
 _DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES}
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM, turned by ``stop_on_sigterm`` into the stop Ctrl-C makes."""
+
+
+def stop_on_sigterm() -> None:
+    """Let SIGTERM (``kill``, ``timeout``, a job scheduler stopping a job) stop this process as Ctrl-C does: a
+    ``Stopped`` exception unwinds the work (finally blocks, DataLoader shutdown) and ``user_errors`` prints one
+    line. Paddle's own handler, installed when it loads, prints a "C++ Traceback ... FatalError: `Termination
+    signal`" block instead, so this loads Paddle first, then replaces it. A second SIGTERM kills at once.
+    DataLoader workers forked afterwards inherit the handler, and Paddle's worker loop ends quietly on a
+    KeyboardInterrupt."""
+    importlib.import_module("paddle")  # its signal handlers are installed on load; this one must come after
+
+    def handler(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise Stopped()
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def under_launcher() -> bool:
