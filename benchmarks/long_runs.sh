@@ -10,6 +10,8 @@
 # those runs (e.g. the ones that fit in the time a machine is left to itself); the others are left for later.
 # THREADS=N gives each run N OpenMP threads (default 1), e.g. PARALLEL=1 THREADS=2 for a run too long for one thread.
 # Data: $PADDLE_TRICKS_SHARED/data (default ../shared/data, the shared folder beside the repository).
+# Stopping a script (kill PID, Ctrl-C, a closed terminal) stops the runs it started: each keeps its last finished
+# epoch, and the same command resumes them.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SHARED=${PADDLE_TRICKS_SHARED:-../shared}
@@ -64,9 +66,29 @@ train_and_publish() {  # train_and_publish PAGE NAME ARGS: train (resumable), th
   fi
 }
 
+descendants() {  # descendants PID: every process below PID, each parent before its children
+  local child
+  for child in $(ps -o pid= --ppid "$1"); do echo "$child"; descendants "$child"; done
+}
+
+stop_runs() {  # stop_runs SIGNAL CODE: stop the runs, the subshells first (so none reports its run as FAILED)
+  trap - TERM INT HUP
+  local pids pid waited=0
+  pids=$(descendants $$) || true
+  if [ -n "$pids" ]; then kill -TERM $pids 2>/dev/null || true; fi
+  for pid in $pids; do  # a training stops after its current step
+    while kill -0 "$pid" 2>/dev/null && (( waited < 120 )); do sleep 1; waited=$(( waited + 1 )); done
+  done
+  echo "[$(date -u +%H:%M)] stopped by SIG$1: the runs keep their last finished epoch; the same command resumes them" >&2
+  exit "$2"
+}
+
 run_plan() {  # print the estimate, then train every run not yet published as finished, PARALLEL at a time
   local i
   print_estimate
+  trap 'stop_runs TERM 143' TERM
+  trap 'stop_runs INT 130' INT
+  trap 'stop_runs HUP 129' HUP
   for i in "${!P_PAGE[@]}"; do rm -f "$RUNS_OUT/${P_PAGE[i]}/failed.txt"; done
   for i in "${!P_NAME[@]}"; do
     if record_finished "${P_PAGE[i]}" "${P_NAME[i]}"; then

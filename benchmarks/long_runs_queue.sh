@@ -9,10 +9,16 @@
 # `bash benchmarks/long_runs_queue.sh --estimate` prints each script's estimate and trains nothing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# Stopping the queue stops the script it is in (which stops its runs); in the background, so that the trap runs
+# at once rather than when that script ends.
+child=""
+trap 'if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null; wait "$child"; fi; exit 143' TERM INT HUP
 for script in caltech16_recipes.sh ablation_cpu.sh fashion_mnist_d2l.sh ablation_caltech16.sh; do
   if [ "${1:-}" = --estimate ]; then
     echo "== $script"; bash "benchmarks/$script" --estimate; continue
   fi
   echo "[$(date -u +%H:%M)] === $script"
-  bash "benchmarks/$script" || echo "[$(date -u +%H:%M)] $script ended with exit code $?" >&2
+  bash "benchmarks/$script" & child=$!
+  wait "$child" || echo "[$(date -u +%H:%M)] $script ended with exit code $?" >&2
+  child=""
 done

@@ -76,3 +76,43 @@ def test_the_queue_names_every_long_run_script_in_order_and_estimate_trains_noth
     assert proc.stdout.count("estimated time:") == 4 and not (tmp_path / "out").exists()
     for script in named:
         assert os.path.isfile(os.path.join(ROOT, "benchmarks", script))
+
+
+def processes_naming(text):
+    """The pids whose command line contains ``text``."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if text.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def test_stopping_a_script_stops_its_runs_which_keep_their_epochs(tmp_path):
+    # without the trap, `kill <script>` left its trainings running on, orphaned, writing into their run folders
+    import signal
+    import time
+    cfg = tiny_config(tmp_path / "tiny.yaml")
+    env = {**os.environ, "RESULTS_DIR": str(tmp_path / "results"), "RUNS_OUT": str(tmp_path / "out")}
+    script = f"source {LIB}\nplan demo long 30 -c {cfg} -o Global.epochs=300\nrun_plan\n"
+    proc = subprocess.Popen(["bash", "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    metrics = tmp_path / "out" / "demo" / "long" / "metrics.jsonl"
+    deadline = time.time() + 120
+    while not (metrics.is_file() and metrics.read_text().count("\n") >= 1):
+        assert proc.poll() is None and time.time() < deadline, proc.stderr.read()
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=150)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "stopped by SIGTERM: the runs keep their last finished epoch; the same command resumes them" in err
+    assert "FAILED" not in err and not (tmp_path / "out" / "demo" / "failed.txt").exists()
+    assert processes_naming(str(tmp_path / "out")) == []
+    log = (tmp_path / "out" / "demo" / "long.log").read_text()
+    assert "stopped by SIGTERM; the last finished epoch is saved" in log and "FatalError" not in log
+    kept = len(metrics.read_text().splitlines())
+    time.sleep(2)
+    assert len(metrics.read_text().splitlines()) == kept
