@@ -36,7 +36,7 @@ def test_progress_counts_images_and_time_and_shows_the_running_mean():
         time.sleep(0.01)
         p.on_train_batch_end(step, {"loss": [loss], "batch_size": 8})
         means.append(p.running_loss)
-        assert p.bar.postfix.endswith(f"loss (running mean) {means[-1]:.4f}")
+        assert f"loss (running mean) {means[-1]:.4f}, training ETA " in p.bar.postfix
     p.on_epoch_end(0)
     assert means == [3.0, 2.0, 3.0]                 # the epoch's running mean, not the last batch's loss
     assert p.images == 24
@@ -45,3 +45,20 @@ def test_progress_counts_images_and_time_and_shows_the_running_mean():
     out = stream.getvalue()
     assert "epoch 5/9" in out                       # the run's epoch number, not fit()'s
     assert p.bar is None                            # closed at the end of the epoch
+
+
+def test_the_training_eta_counts_the_batches_left_in_the_whole_run():
+    # epoch 5 of 9 (start_epoch 4, fit's epoch 0), 4 batches each: after 1 batch, 3 + 4 * 4 = 19 are left
+    p = TrainProgress(start_epoch=4, total_epochs=9, steps_per_epoch=4, show=True, stream=io.StringIO())
+    p.on_epoch_begin(0)
+    p.t0 = time.perf_counter() - 10.0               # as if the first batch took 10 s
+    p.on_train_batch_end(0, {"loss": [1.0], "batch_size": 8})
+    eta = p.bar.postfix.split("training ETA ")[1]
+    assert eta in ("3m10s", "3m11s")                # 19 batches at 10 s, not 3 (this epoch's)
+    p.on_epoch_end(0)
+    p.on_epoch_begin(4)                             # the run's last epoch: only this epoch's batches are left
+    p.t0 = time.perf_counter() - 6.0
+    p.on_train_batch_end(0, {"loss": [1.0], "batch_size": 8})
+    p.on_train_batch_end(1, {"loss": [1.0], "batch_size": 8})
+    assert p.bar.postfix.split("training ETA ")[1] in ("6.0 s", "6.1 s")   # 2 left at 3 s each
+    p.on_train_end()

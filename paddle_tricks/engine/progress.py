@@ -25,7 +25,9 @@ def _scalar(value) -> float:
 
 
 class TrainProgress(Callback):
-    """A tqdm bar over the training batches of each epoch, numbered in the run's epochs.
+    """A tqdm bar over the training batches of each epoch, numbered in the run's epochs. Beside the running
+    loss it shows a ``training ETA``: the run's training batches still to do, at this epoch's pace so far
+    (evaluation not counted), so that a long run tells within a minute whether it fits the time it has.
 
     Args:
         start_epoch: the run's epoch at which this ``fit`` call starts (a resumed run counts on).
@@ -45,7 +47,8 @@ class TrainProgress(Callback):
         self.train_seconds = 0.0
 
     def on_epoch_begin(self, epoch=None, logs=None):
-        self.images, self.loss_sum, self.batches = 0, 0.0, 0
+        self.images, self.loss_sum, self.batches, self.done = 0, 0.0, 0, 0
+        self.epochs_after = self.total_epochs - (self.start_epoch + (epoch or 0) + 1)
         self.t0 = time.perf_counter()
         if self.show:
             from tqdm import tqdm
@@ -58,9 +61,12 @@ class TrainProgress(Callback):
         if "loss" in logs:
             self.loss_sum += _scalar(logs["loss"])
             self.batches += 1
+        self.done += 1
         if self.bar is not None:
-            if self.batches:
-                self.bar.set_postfix_str(f"loss (running mean) {self.running_loss:.4f}", refresh=False)
+            left = max(self.steps - self.done, 0) + self.steps * max(self.epochs_after, 0)
+            eta = (time.perf_counter() - self.t0) / self.done * left
+            loss = f"loss (running mean) {self.running_loss:.4f}, " if self.batches else ""
+            self.bar.set_postfix_str(f"{loss}training ETA {format_duration(eta)}", refresh=False)
             self.bar.update(1)
 
     def on_epoch_end(self, epoch, logs=None):
