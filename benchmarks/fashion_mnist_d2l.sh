@@ -16,7 +16,9 @@
 # Not every machine called "AMD EPYC" is that one: on an AVX2 EPYC (2026-12-02) ResNet-18 at 32 px stepped at 5.5 s
 # (1 thread), 5.7 s (beside another run) and 4.3 s (alone, 2 threads) against the 2.69 s of its header, so there
 # none of the four runs still to do (AlexNet, NiN, ResNet-18, DenseNet) fits a sitting; compare the first steps'
-# rate in a run's log with its header.
+# rate in a run's log with its header, or read the bar's "training ETA". A second sitting there (2026-12-02,
+# evening) timed NiN 68 px at 2.83 s and AlexNet 68 px at 3.96 s per step, each alone at 2 threads: 3.7 h and
+# 5.2 h of training.
 # On an AVX-512 Intel Xeon (2026-12-02) the steps took 0.72-0.73 of the headers beside a second run (ResNet-18
 # 32 px: 1.97 s, 1 h 20 min of training; DenseNet 64 px: 2.41 s); there AlexNet (about 2.5 h at one thread) and
 # NiN (about 1.6 h) fit one sitting side by side:
