@@ -1,4 +1,7 @@
-"""Shared test helpers: non-trivial BatchNorm statistics (``paddle_tricks.utils.bn``) and a jit export round trip."""
+"""Shared test helpers: non-trivial BatchNorm statistics (``paddle_tricks.utils.bn``), a jit export round trip, one
+``error:`` line, and the processes still running for a run folder."""
+import os
+
 import numpy as np
 import paddle
 import paddle.nn as nn
@@ -28,3 +31,16 @@ def assert_one_error(capsys, *needles) -> str:
     for n in needles:
         assert n in errors[0], errors[0]
     return errors[0]
+
+
+def processes_naming(text: str) -> list[int]:
+    """The pids whose command line contains ``text`` (e.g. a run folder: a training and its DataLoader workers)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if text.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found

@@ -5,6 +5,8 @@ import subprocess
 
 import yaml
 
+from helpers import processes_naming
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIB = os.path.join(ROOT, "benchmarks", "long_runs.sh")
 NORM = {"Normalize": {"mean": [127.5] * 3, "std": [64.0] * 3, "data_format": "CHW"}}
@@ -76,19 +78,6 @@ def test_the_queue_names_every_long_run_script_in_order_and_estimate_trains_noth
     assert proc.stdout.count("estimated time:") == 4 and not (tmp_path / "out").exists()
     for script in named:
         assert os.path.isfile(os.path.join(ROOT, "benchmarks", script))
-
-
-def processes_naming(text):
-    """The pids whose command line contains ``text``."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if text.encode() in f.read():
-                    found.append(int(pid))
-        except OSError:
-            pass
-    return found
 
 
 def test_stopping_a_script_stops_its_runs_which_keep_their_epochs(tmp_path):

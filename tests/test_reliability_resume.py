@@ -15,6 +15,7 @@ import yaml
 
 from paddle_tricks.cli import train_main
 from paddle_tricks.engine.checkpoint import load_file, temp_files
+from helpers import processes_naming
 from pause_train import MARKER
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -174,19 +175,6 @@ def test_sigkill_mid_epoch_and_mid_save_then_resume_equals_an_uninterrupted_run(
     assert train_main(["-c", cfg, "-o", f"Global.output_dir={cut_dir}", "--resume"]) == 0
     assert "already finished (3/3 epochs)" in capsys.readouterr().out
     assert load_ckpt(cut_dir)["epoch"] == 3
-
-
-def processes_naming(text: str) -> list[int]:
-    """The pids whose command line contains ``text`` (a training and its forked DataLoader workers)."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if text.encode() in f.read():
-                    found.append(int(pid))
-        except OSError:
-            pass
-    return found
 
 
 def test_sigterm_stops_like_ctrl_c_with_one_line_and_the_run_resumes(tmp_path):
