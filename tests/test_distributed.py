@@ -117,3 +117,41 @@ def test_nproc_says_a_config_error_once_on_stderr_with_exit_2(tmp_path):
     proc, _, out = launch(tmp_path, "early", LR={"name": "NoSuchSchedule"})  # found before any process starts
     assert proc.returncode == 2 and proc.stderr.startswith("error: ") and len(proc.stderr.splitlines()) == 1
     assert not out.exists()
+
+
+def test_sigterm_to_nproc_stops_the_launcher_and_every_process(tmp_path):
+    # kill and job schedulers signal the command alone; before, the launcher and its processes trained on, orphaned
+    import signal
+    import time
+
+    from helpers import processes_naming
+    out = tmp_path / "stopped"
+    cfg = {"Global": {"output_dir": str(out), "epochs": 300, "verbose": 0},
+           "Arch": {"name": "asymmnet_small", "num_classes": 16, "options": {"width_mult": 0.35}},
+           "Data": {"dataset": "quickstart", "batch_size": 8,
+                    "options": {"num_per_class": 2, "eval_per_class": 1, "image_size": 32},
+                    "train_transforms": [{"Transpose": {}}, NORM], "eval_transforms": [{"Transpose": {}}, NORM]},
+           "LR": {"name": "Constant", "base_lr": 0.01}}
+    path = tmp_path / "stopped.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    env = {k: v for k, v in os.environ.items() if k != VERBOSE_SWITCH}
+    env["PYTHONWARNINGS"] = "ignore"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "tools" / "train.py"), "--nproc", "2", "-c", str(path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    metrics = out / "metrics.jsonl"
+    try:
+        deadline = time.time() + 180
+        while not (metrics.is_file() and metrics.read_text().count("\n") >= 1):
+            assert proc.poll() is None and time.time() < deadline, proc.stderr.read()
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(90) == 128 + signal.SIGTERM
+        assert proc.stderr.read().splitlines()[-1] == ("stopped by SIGTERM; the last finished epoch is saved: "
+                                                       "rerun with --resume to continue")
+        deadline = time.time() + 10
+        while processes_naming(str(out)) and time.time() < deadline:
+            time.sleep(0.2)
+        assert processes_naming(str(out)) == []
+    finally:  # a failure leaves no training behind
+        for pid in processes_naming(str(out)):
+            os.kill(pid, signal.SIGKILL)

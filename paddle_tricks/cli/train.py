@@ -25,12 +25,14 @@ def train_main(argv=None) -> int:
     args = parser.parse_args(argv)
     check_positive(nproc=args.nproc)
     quiet()
-    if args.nproc > 1 and not under_launcher():
-        return _launch(args)
-    from ..utils.memory import keep_freed_memory
-    keep_freed_memory()  # no page re-faulting of activations each step (PADDLE_TRICKS_MALLOC=default: off)
-    if not under_launcher():  # the launcher stops its processes itself
+    launching = args.nproc > 1 and not under_launcher()
+    if not launching:
+        from ..utils.memory import keep_freed_memory
+        keep_freed_memory()  # no page re-faulting of activations each step (PADDLE_TRICKS_MALLOC=default: off)
+    if not under_launcher():  # a process of a launch is stopped by its launcher
         stop_on_sigterm()
+    if launching:
+        return _launch(args)
     from ..engine import run_training
     run_training(args.config, args.override, resume=args.resume, backup=args.backup)
     return 0

@@ -12,11 +12,13 @@ ranks' output stay in ``<run>/launch_log/`` (``launcher.log``, ``workerlog.N``),
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
 import time
 
+from ..utils.console import Stopped
 from . import run_files
 
 __all__ = ["launch_command", "launch_training"]
@@ -50,8 +52,10 @@ def launch_training(nproc: int, output_dir: str, train_args: list[str], verbose:
         follower.start()
         try:
             code = proc.wait()
-        except KeyboardInterrupt:      # the launcher got the same signal and stops its processes
-            code = proc.wait()
+        except KeyboardInterrupt as e:
+            if isinstance(e, Stopped):   # SIGTERM came to this process alone: pass it on (Ctrl-C reaches all)
+                proc.send_signal(signal.SIGTERM)
+            code = proc.wait()           # the launcher stops its processes (SIGTERM, then SIGKILL after 30 s)
             raise
         finally:
             done.set()
